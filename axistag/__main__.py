@@ -1,0 +1,3 @@
+from axistag.cli import app
+
+app()

@@ -1,0 +1,25 @@
+"""The `axistag` command: a dispatcher; each subcommand lives in the package it belongs to."""
+
+from __future__ import annotations
+
+import typer
+
+from eval.cli import evaluate
+from model.cli import backbone, predict
+from serving.cli import bench, relabel, serve
+from training.cli import train
+from training.data_cli import data_app
+
+app = typer.Typer(
+    help="Tag AI project proposals with the eight IPCEI-AI priority axes.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command()(predict)
+app.command()(backbone)
+app.command()(train)
+app.add_typer(data_app, name="data", help="Check and grow the labelled corpus in data/.")
+app.command()(evaluate)
+app.command()(relabel)
+app.command()(serve)
+app.command()(bench)

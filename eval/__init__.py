@@ -1,0 +1,1 @@
+"""Eval package of axistag."""

@@ -1,0 +1,58 @@
+"""The classical baseline: TF-IDF over word and character n-grams, one logistic regression per axis.
+
+It shares the predictor API with the fine-tuned model (it only has to produce logits), and it is
+stored with skops, never pickle: loading refuses any type outside an explicit allow-list.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+PIPELINE_FILE = "tfidf_pipeline.skops"
+
+
+def build_tfidf_pipeline(c: float = 8.0, seed: int = 0) -> Pipeline:
+    features = FeatureUnion(
+        [
+            ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, strip_accents="unicode")),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)),
+        ]
+    )
+    classifier = OneVsRestClassifier(LogisticRegression(C=c, class_weight="balanced", max_iter=2000, random_state=seed))
+    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+class TfidfScorer:
+    """Logits are the per-axis decision functions of the logistic regressions."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, len(self.pipeline.classes_)), dtype=np.float32)
+        return np.asarray(self.pipeline.decision_function(list(texts)), dtype=np.float32)
+
+
+def save_tfidf_pipeline(pipeline: Pipeline, path: Path) -> None:
+    import skops.io as sio
+
+    sio.dump(pipeline, path)
+
+
+def load_tfidf_scorer(folder: Path) -> TfidfScorer:
+    import skops.io as sio
+
+    path = Path(folder) / PIPELINE_FILE
+    untrusted = sio.get_untrusted_types(file=path)
+    allowed = [name for name in untrusted if name.startswith(("sklearn.", "numpy.", "scipy."))]
+    refused = sorted(set(untrusted) - set(allowed))
+    if refused:
+        raise ValueError(f"{path} holds types outside scikit-learn/numpy/scipy: {refused}")
+    return TfidfScorer(sio.load(path, trusted=allowed))

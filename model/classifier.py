@@ -1,0 +1,72 @@
+"""The network: a multilingual encoder, mean pooling over tokens, and one sigmoid output per axis."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from model.axes import AXES
+
+
+@dataclass(frozen=True)
+class LoraSettings:
+    """Low-rank adapters on the attention and feed-forward projections (peft)."""
+
+    rank: int = 16
+    alpha: int = 32
+    dropout: float = 0.1
+    target_modules: tuple[str, ...] = field(default=("query", "key", "value", "dense"))
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "target_modules": list(self.target_modules)}
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Average of the real tokens' states: the pooling e5 was trained with."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+
+
+class AxisClassifier(nn.Module):
+    """Encoder + mean pooling + linear head; returns one logit per axis."""
+
+    def __init__(self, encoder: nn.Module, n_labels: int = len(AXES), dropout: float = 0.1) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(encoder.config.hidden_size, n_labels)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return self.head(self.dropout(mean_pool(hidden, attention_mask)))
+
+
+def add_lora(classifier: AxisClassifier, settings: LoraSettings) -> AxisClassifier:
+    """Freeze the encoder and give it trainable low-rank adapters; the head stays fully trainable."""
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(
+        r=settings.rank,
+        lora_alpha=settings.alpha,
+        lora_dropout=settings.dropout,
+        target_modules=list(settings.target_modules),
+        bias="none",
+    )
+    classifier.encoder = get_peft_model(classifier.encoder, config)
+    return classifier
+
+
+def merge_lora(classifier: AxisClassifier) -> AxisClassifier:
+    """Fold the adapters into the encoder's weights: same outputs, plain (faster) linear layers."""
+    classifier.encoder = classifier.encoder.merge_and_unload()
+    return classifier
+
+
+def trainable_state(classifier: AxisClassifier) -> dict[str, torch.Tensor]:
+    """Only what training changed (adapters and head): what a model folder stores."""
+    names = {name for name, parameter in classifier.named_parameters() if parameter.requires_grad}
+    return {
+        name: tensor.detach().cpu().contiguous() for name, tensor in classifier.state_dict().items() if name in names
+    }

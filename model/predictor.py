@@ -1,0 +1,143 @@
+"""The one scoring path used by the HTTP service, batch relabelling and evaluation.
+
+A `Predictor` turns texts into calibrated per-axis scores, applies the stored thresholds, detects the
+language, raises a review flag where a human should look, and on request extracts evidence sentences.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from model.axes import AXES
+from model.calibration import sigmoid
+from model.folder import read_manifest
+from model.language import detect_language
+from model.sentences import split_sentences
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MODEL = REPO_ROOT / "models" / "default"
+REVIEW_MARGIN = 0.08
+MIN_WORDS = 8
+EVIDENCE_PER_AXIS = 2
+
+
+class Scorer(Protocol):
+    def logits(self, texts: list[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Evidence:
+    sentence: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass
+class Prediction:
+    scores: dict[str, float]
+    thresholds: dict[str, float]
+    labels: list[str]
+    needs_review: bool
+    review_reasons: list[str]
+    language: str | None
+    evidence: dict[str, list[Evidence]] | None = field(default=None)
+
+
+def default_model_path() -> Path:
+    return Path(os.environ.get("AXISTAG_MODEL", DEFAULT_MODEL))
+
+
+class Predictor:
+    """Load a model folder once, then score any number of texts with it."""
+
+    def __init__(self, scorer: Scorer, manifest: dict) -> None:
+        self.scorer = scorer
+        self.manifest = manifest
+        self.axes: tuple[str, ...] = tuple(manifest["axes"])
+        self.temperature = float(manifest["calibration"]["temperature"])
+        self.thresholds = np.asarray(manifest["thresholds"]["selected"], dtype=float)
+        self.languages = set(manifest.get("languages", []))
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> Predictor:
+        folder = Path(path) if path else default_model_path()
+        manifest = read_manifest(folder)
+        if tuple(manifest["axes"]) != AXES:
+            raise ValueError(f"{folder}: axes {manifest['axes']} differ from this version's {list(AXES)}")
+        if manifest["kind"] == "tfidf":
+            from model.baseline import load_tfidf_scorer
+
+            return cls(load_tfidf_scorer(folder), manifest)
+        from model.transformer_scorer import load_transformer_scorer
+
+        return cls(load_transformer_scorer(folder, manifest), manifest)
+
+    @property
+    def name(self) -> str:
+        return self.manifest["name"]
+
+    @property
+    def version(self) -> str:
+        return self.manifest["version"]
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated scores, shape (len(texts), 8)."""
+        return sigmoid(self.scorer.logits(list(texts)) / self.temperature)
+
+    def predict(self, texts: Sequence[str], explain: bool = False) -> list[Prediction]:
+        texts = list(texts)
+        probabilities = self.probabilities(texts)
+        return [self._prediction(text, row, explain) for text, row in zip(texts, probabilities, strict=True)]
+
+    def _prediction(self, text: str, row: np.ndarray, explain: bool) -> Prediction:
+        selected = row >= self.thresholds
+        labels = [axis for axis, chosen in zip(self.axes, selected, strict=True) if chosen]
+        language = detect_language(text)
+        reasons = self._review_reasons(text, row, language)
+        return Prediction(
+            scores={axis: float(score) for axis, score in zip(self.axes, row, strict=True)},
+            thresholds={axis: float(t) for axis, t in zip(self.axes, self.thresholds, strict=True)},
+            labels=labels,
+            needs_review=bool(reasons),
+            review_reasons=reasons,
+            language=language,
+            evidence=self.evidence(text, labels) if explain else None,
+        )
+
+    def _review_reasons(self, text: str, row: np.ndarray, language: str | None) -> list[str]:
+        reasons = []
+        near = [axis for axis, s, t in zip(self.axes, row, self.thresholds, strict=True) if abs(s - t) < REVIEW_MARGIN]
+        if near:
+            reasons.append("close to the threshold: " + ", ".join(near))
+        if len(text.split()) < MIN_WORDS:
+            reasons.append(f"too short to judge (fewer than {MIN_WORDS} words)")
+        if language is None:
+            reasons.append("language not recognised")
+        elif self.languages and language not in self.languages:
+            reasons.append(f"language '{language}' not covered by the training data")
+        return reasons
+
+    def evidence(self, text: str, labels: list[str]) -> dict[str, list[Evidence]]:
+        """For each selected axis, the sentences that score highest for it on their own."""
+        if not labels:
+            return {}
+        sentences = split_sentences(text)
+        if not sentences:
+            return {axis: [] for axis in labels}
+        scores = self.probabilities([s.text for s in sentences])
+        result = {}
+        for axis in labels:
+            column = self.axes.index(axis)
+            ranked = np.argsort(-scores[:, column])[:EVIDENCE_PER_AXIS]
+            result[axis] = [
+                Evidence(sentences[i].text, sentences[i].start, sentences[i].end, float(scores[i, column]))
+                for i in ranked
+            ]
+        return result

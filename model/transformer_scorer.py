@@ -1,0 +1,67 @@
+"""Raw axis logits from the fine-tuned encoder, read window by window in length-sorted batches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+
+from model.backbone import BackboneError, backbone_identity, load_backbone
+from model.classifier import AxisClassifier, LoraSettings, add_lora, merge_lora
+from model.windowing import WindowSettings, aggregate, encode_windows, length_batches, pad_batch
+
+WEIGHTS_FILE = "adapter_and_head.safetensors"
+MAX_BATCH = 32
+MAX_TOKENS_PER_BATCH = 8192
+
+
+class TransformerScorer:
+    """Scores texts with an `AxisClassifier`; long texts are split into overlapping windows."""
+
+    def __init__(self, classifier: AxisClassifier, tokenizer, windows: WindowSettings) -> None:
+        self.classifier = classifier.eval()
+        self.tokenizer = tokenizer
+        self.windows = windows
+
+    def window_logits(self, windows: list[list[int]]) -> np.ndarray:
+        result = np.zeros((len(windows), self.classifier.head.out_features), dtype=np.float32)
+        lengths = [len(window) for window in windows]
+        with torch.inference_mode():
+            for batch in length_batches(lengths, MAX_BATCH, MAX_TOKENS_PER_BATCH):
+                ids, mask = pad_batch([windows[i] for i in batch], self.tokenizer.pad_token_id)
+                result[batch] = self.classifier(ids, mask).float().numpy()
+        return result
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.classifier.head.out_features), dtype=np.float32)
+        encoded = encode_windows(self.tokenizer, texts, self.windows)
+        per_window = self.window_logits(encoded.input_ids)
+        return aggregate(per_window, encoded.owner, len(texts), self.windows.aggregation)
+
+
+def load_transformer_scorer(folder: Path, manifest: dict) -> TransformerScorer:
+    """Rebuild the classifier on its recorded backbone, refusing a backbone that is not the same one."""
+    recorded = manifest["backbone"]
+    identity = backbone_identity(recorded["name"])
+    if identity.sha256 != recorded["sha256"]:
+        raise BackboneError(
+            f"{folder} was trained on backbone {recorded['name']} with fingerprint {recorded['sha256'][:12]}..., "
+            f"but {identity.path} has {identity.sha256[:12]}...: refusing to load"
+        )
+    encoder, tokenizer = load_backbone(recorded["name"])
+    classifier = AxisClassifier(encoder, n_labels=len(manifest["axes"]))
+    lora = manifest.get("lora")
+    if lora:
+        add_lora(classifier, LoraSettings(**{**lora, "target_modules": tuple(lora["target_modules"])}))
+    missing, unexpected = classifier.load_state_dict(load_file(Path(folder) / WEIGHTS_FILE), strict=False)
+    absent = [name for name in missing if "lora_" in name or name.startswith("head.")]
+    if unexpected or absent:
+        raise BackboneError(
+            f"{folder}: weights do not fit the classifier (unexpected {unexpected[:3]}, missing {absent[:3]})"
+        )
+    if lora:
+        merge_lora(classifier)
+    return TransformerScorer(classifier, tokenizer, WindowSettings(**manifest["windows"]))

@@ -1,0 +1,1 @@
+"""Serving package of axistag."""

@@ -1,0 +1,72 @@
+"""Session fixtures: each artefact (tiny backbone, corpus, trained models) is built once per test run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures import build_tiny_backbone, tiny_corpus_rows, write_jsonl
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = REPO_ROOT.parent / "shared"
+REALWORLD = SHARED / "realworld" / "proposals.jsonl"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_home(tmp_path_factory) -> Path:
+    """Tests never write into the user's cache, except the real backbone which is costly to rebuild."""
+    home = tmp_path_factory.mktemp("axistag-home")
+    os.environ.setdefault("AXISTAG_HOME", str(home))
+    return Path(os.environ["AXISTAG_HOME"])
+
+
+@pytest.fixture(scope="session")
+def tiny_backbone(tmp_path_factory) -> Path:
+    return build_tiny_backbone(tmp_path_factory.mktemp("tiny-backbone"))
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory) -> Path:
+    return write_jsonl(tmp_path_factory.mktemp("corpus") / "proposals.jsonl", tiny_corpus_rows())
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, tiny_backbone, tiny_corpus) -> Path:
+    """A LoRA classifier trained for a few epochs on the tiny corpus with the tiny backbone."""
+    from training.config import TrainConfig
+    from training.train import train_model
+
+    out = tmp_path_factory.mktemp("models") / "tiny"
+    config = TrainConfig(
+        backbone=str(tiny_backbone),
+        epochs=3,
+        batch_size=8,
+        max_tokens=48,
+        overlap=8,
+        learning_rate=5e-3,
+        head_learning_rate=5e-3,
+        lora_rank=4,
+        lora_alpha=8,
+        threads=1,
+    )
+    train_model(tiny_corpus, out, config)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_baseline(tmp_path_factory, tiny_corpus) -> Path:
+    from training.config import TrainConfig
+    from training.train import train_model
+
+    out = tmp_path_factory.mktemp("models") / "tiny-tfidf"
+    train_model(tiny_corpus, out, TrainConfig(kind="tfidf"))
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_predictor(tiny_model):
+    from model.predictor import Predictor
+
+    return Predictor.load(tiny_model)

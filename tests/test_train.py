@@ -1,0 +1,86 @@
+"""Training end to end on a tiny corpus with a tiny backbone: runs, selects on validation, resumes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from model.folder import read_manifest
+from model.predictor import Predictor
+from training.config import TrainConfig, load_config
+from training.train import train_model
+
+TINY = dict(
+    epochs=2,
+    batch_size=8,
+    max_tokens=48,
+    overlap=8,
+    learning_rate=5e-3,
+    head_learning_rate=5e-3,
+    lora_rank=4,
+    lora_alpha=8,
+    threads=1,
+)
+
+
+def test_training_never_reads_the_test_split(tiny_model, tiny_corpus):
+    manifest = read_manifest(tiny_model)
+    rows = [json.loads(line) for line in tiny_corpus.read_text().splitlines()]
+    counts = {split: sum(r["split"] == split for r in rows) for split in ("train", "validation")}
+    assert manifest["training"]["train_items"] == counts["train"]
+    assert manifest["training"]["validation_items"] == counts["validation"]
+
+
+def test_history_and_selection_are_recorded(tiny_model):
+    manifest = read_manifest(tiny_model)
+    assert len(manifest["history"]) >= 1
+    assert 1 <= manifest["best_epoch"] <= len(manifest["history"])
+    assert manifest["windows"]["aggregation"] in {"max", "mean"}
+    assert set(manifest["window_comparison_validation_macro_f1"]) == {"max", "mean", "first_window_only"}
+
+
+def test_training_is_reproducible(tiny_backbone, tiny_corpus, tmp_path):
+    config = TrainConfig(backbone=str(tiny_backbone), max_steps=4, **TINY)
+    train_model(tiny_corpus, tmp_path / "a", config)
+    train_model(tiny_corpus, tmp_path / "b", config)
+    texts = ["We build and annotate a rights-cleared data set.", "A bank integrates AI into loan processing."]
+    np.testing.assert_allclose(
+        Predictor.load(tmp_path / "a").probabilities(texts),
+        Predictor.load(tmp_path / "b").probabilities(texts),
+        atol=1e-6,
+    )
+
+
+def test_interrupted_run_resumes_from_its_checkpoint(tiny_backbone, tiny_corpus, tmp_path):
+    checkpoints = tmp_path / "ckpt"
+    partial = TrainConfig(backbone=str(tiny_backbone), max_steps=3, checkpoint_every=1, **TINY)
+    from training.finetune import CHECKPOINT_FILE
+
+    train_model(tiny_corpus, tmp_path / "first", partial, checkpoint_dir=checkpoints)
+    assert (checkpoints / CHECKPOINT_FILE).exists()
+    full = TrainConfig(backbone=str(tiny_backbone), checkpoint_every=1, **TINY)
+    manifest = train_model(tiny_corpus, tmp_path / "resumed", full, checkpoint_dir=checkpoints)
+    assert [h["epoch"] for h in manifest["history"]][-1] == 2
+
+
+def test_user_file_without_split_is_held_out_by_seed(tiny_corpus, tmp_path):
+    import pandas as pd
+
+    rows = [json.loads(line) for line in tiny_corpus.read_text().splitlines()]
+    frame = pd.DataFrame({"summary": [r["text"] for r in rows], "tags": [";".join(r["labels"]) for r in rows]})
+    path = tmp_path / "reviewed.csv"
+    frame.to_csv(path, index=False)
+    config = TrainConfig(kind="tfidf", text_column="summary", labels_column="tags")
+    manifest = train_model(path, tmp_path / "from-csv", config)
+    assert manifest["training"]["validation_items"] == round(len(rows) * config.validation_share)
+
+
+def test_config_file_and_overrides(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('epochs = 9\nbackbone = "somewhere"\n')
+    config = load_config(path, {"batch_size": 4})
+    assert (config.epochs, config.backbone, config.batch_size) == (9, "somewhere", 4)
+    with pytest.raises(ValueError, match="unknown training setting"):
+        load_config(None, {"epoch": 3})

@@ -1,0 +1,64 @@
+"""`axistag train`: a thin shell over `training.train.train_model`."""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def _overrides(settings: list[str]) -> dict[str, object]:
+    """`--set epochs=3 --set bf16=true` -> {"epochs": 3, "bf16": True} (values parsed as JSON when possible)."""
+    result: dict[str, object] = {}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
+        try:
+            result[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            result[key.strip()] = value
+    return result
+
+
+def train(
+    data: Annotated[Path, typer.Option(help="Labelled JSONL/CSV/Parquet (the corpus: data/proposals.jsonl)")],
+    out: Annotated[Path, typer.Option(help="Model folder to write, e.g. models/my-model")],
+    config: Annotated[Path | None, typer.Option(help="Training config file (JSON or TOML)")] = None,
+    kind: Annotated[str | None, typer.Option(help="'transformer' (LoRA fine-tuning) or 'tfidf' baseline")] = None,
+    text_column: Annotated[str | None, typer.Option(help="Text column of a user file")] = None,
+    labels_column: Annotated[str | None, typer.Option(help="Labels column of a user file")] = None,
+    setting: Annotated[list[str] | None, typer.Option("--set", help="Override a config field: NAME=VALUE")] = None,
+) -> None:
+    """Train on the `train` split, tune and select on `validation`; the `test` split is never read.
+
+    A file without a `split` column is split by seed (see `validation_share`). An interrupted run
+    resumes from its checkpoint when the same command is run again.
+    """
+    from training.config import load_config
+    from training.train import train_model
+
+    overrides = _overrides(setting or [])
+    for name, value in (("kind", kind), ("text_column", text_column), ("labels_column", labels_column)):
+        if value is not None:
+            overrides[name] = value
+    if not data.is_file():
+        typer.echo(f"error: {data} does not exist", err=True)
+        raise typer.Exit(2)
+    try:
+        settings = load_config(config, overrides)
+    except (ValueError, OSError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
+    started = time.time()
+    manifest = train_model(data, out, settings)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    validation = manifest["validation"]
+    typer.echo(
+        f"wrote {out}: validation macro-F1 {validation['macro_f1']:.4f}, micro-F1 {validation['micro_f1']:.4f}; "
+        f"{time.time() - started:.0f} s wall, peak memory {peak_mb:.0f} MB"
+    )

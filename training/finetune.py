@@ -1,0 +1,230 @@
+"""LoRA fine-tuning of the axis classifier: a plain loop you can read top to bottom.
+
+Trains on `train`, scores `validation` after every epoch (macro-F1 at the best single threshold),
+keeps the best epoch, stops early, and checkpoints often enough that a killed run resumes where it was.
+Batches hold texts of similar length (less padding); the order is a function of seed and epoch, so a
+resumed epoch skips exactly the batches it had already done.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from model.backbone import load_backbone
+from model.classifier import AxisClassifier, LoraSettings, add_lora, trainable_state
+from model.transformer_scorer import TransformerScorer
+from model.windowing import WindowSettings, encode_windows, pad_batch
+from training.config import TrainConfig
+from training.training_data import TrainingData
+from training.tuning import macro_f1_at_best_threshold
+
+CHECKPOINT_FILE = "checkpoint.pt"
+
+
+@dataclass
+class FineTuneResult:
+    classifier: AxisClassifier
+    tokenizer: object
+    windows: WindowSettings
+    lora: LoraSettings
+    history: list[dict]
+    best_epoch: int
+    seconds: float
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def epoch_batches(lengths: list[int], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
+    """Length-sorted chunks of size `batch_size`, visited in a seeded random order."""
+    rng = np.random.default_rng(seed * 1000 + epoch)
+    jittered = np.asarray(lengths) + rng.uniform(0, 8, len(lengths))
+    order = np.argsort(jittered)
+    batches = [order[i : i + batch_size].tolist() for i in range(0, len(order), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def positive_weights(targets: np.ndarray, power: float) -> torch.Tensor:
+    """(negatives / positives) ** power per axis: rare axes count more without swamping precision."""
+    positives = targets.sum(axis=0).clip(min=1)
+    negatives = (len(targets) - targets.sum(axis=0)).clip(min=1)
+    return torch.tensor((negatives / positives) ** power, dtype=torch.float32)
+
+
+def first_windows(tokenizer, texts: list[str], windows: WindowSettings) -> list[list[int]]:
+    """Training reads each text's first window; the longer tail is only read at inference."""
+    encoded = encode_windows(tokenizer, texts, windows)
+    seen: set[int] = set()
+    result = []
+    for ids, owner in zip(encoded.input_ids, encoded.owner, strict=True):
+        if owner not in seen:
+            seen.add(owner)
+            result.append(ids)
+    return result
+
+
+def build_classifier(config: TrainConfig) -> tuple[AxisClassifier, object, LoraSettings]:
+    encoder, tokenizer = load_backbone(config.backbone)
+    classifier = AxisClassifier(encoder, dropout=config.head_dropout)
+    lora = LoraSettings(rank=config.lora_rank, alpha=config.lora_alpha, dropout=config.lora_dropout)
+    add_lora(classifier, lora)
+    return classifier, tokenizer, lora
+
+
+def _optimizer(classifier: AxisClassifier, config: TrainConfig) -> torch.optim.Optimizer:
+    head = [p for n, p in classifier.named_parameters() if p.requires_grad and n.startswith("head.")]
+    adapters = [p for n, p in classifier.named_parameters() if p.requires_grad and not n.startswith("head.")]
+    return torch.optim.AdamW(
+        [
+            {"params": adapters, "lr": config.learning_rate},
+            {"params": head, "lr": config.head_learning_rate},
+        ],
+        weight_decay=config.weight_decay,
+    )
+
+
+def _schedule(optimizer: torch.optim.Optimizer, total_steps: int, warmup_ratio: float):
+    warmup = max(1, int(total_steps * warmup_ratio))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def validation_logits(classifier: AxisClassifier, tokenizer, texts: list[str], windows: WindowSettings) -> np.ndarray:
+    scorer = TransformerScorer(classifier, tokenizer, windows)
+    try:
+        return scorer.logits(texts)
+    finally:
+        classifier.train()
+
+
+def fine_tune(data: TrainingData, config: TrainConfig, checkpoint_dir: Path) -> FineTuneResult:
+    seed_everything(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    started = time.time()
+    classifier, tokenizer, lora = build_classifier(config)
+    windows = WindowSettings(max_tokens=config.max_tokens, overlap=config.overlap)
+    train_ids = first_windows(tokenizer, data.train.texts, windows)
+    targets = torch.tensor(data.train.targets, dtype=torch.float32)
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=positive_weights(data.train.targets, config.pos_weight_power))
+    steps_per_epoch = math.ceil(len(train_ids) / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    if config.max_steps:
+        total_steps = min(total_steps, config.max_steps)
+    optimizer = _optimizer(classifier, config)
+    scheduler = _schedule(optimizer, total_steps, config.warmup_ratio)
+
+    state = {
+        "epoch": 0,
+        "step_in_epoch": 0,
+        "global_step": 0,
+        "history": [],
+        "best_score": -1.0,
+        "best_epoch": -1,
+        "best_state": None,
+        "bad_epochs": 0,
+    }
+    checkpoint_path = checkpoint_dir / CHECKPOINT_FILE
+    if checkpoint_path.exists():
+        saved = torch.load(checkpoint_path, weights_only=False)
+        classifier.load_state_dict(saved["model"], strict=False)
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        state = saved["state"]
+        torch.set_rng_state(saved["torch_rng"])
+        tqdm.write(f"resuming from {checkpoint_path}: epoch {state['epoch'] + 1}, step {state['step_in_epoch']}")
+
+    def save_checkpoint() -> None:
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        partial = checkpoint_path.with_suffix(".partial")
+        torch.save(
+            {
+                "model": trainable_state(classifier),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "state": state,
+                "torch_rng": torch.get_rng_state(),
+            },
+            partial,
+        )
+        partial.replace(checkpoint_path)
+
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16)
+    classifier.train()
+    while state["epoch"] < config.epochs and state["bad_epochs"] <= config.patience:
+        epoch = state["epoch"]
+        batches = epoch_batches([len(ids) for ids in train_ids], config.batch_size, config.seed, epoch)
+        progress = tqdm(
+            batches,
+            desc=f"epoch {epoch + 1}/{config.epochs}",
+            initial=state["step_in_epoch"],
+            total=len(batches),
+            unit="batch",
+        )
+        running = []
+        for index, batch in enumerate(batches):
+            if index < state["step_in_epoch"]:
+                continue
+            if config.max_steps and state["global_step"] >= config.max_steps:
+                break
+            ids, mask = pad_batch([train_ids[i] for i in batch], tokenizer.pad_token_id)
+            with autocast:
+                logits = classifier(ids, mask)
+            loss = loss_fn(logits.float(), targets[batch])
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(classifier.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            running.append(loss.item())
+            state["step_in_epoch"] = index + 1
+            state["global_step"] += 1
+            progress.update(1)
+            progress.set_postfix(loss=f"{np.mean(running[-20:]):.4f}")
+            if state["global_step"] % config.checkpoint_every == 0:
+                save_checkpoint()
+        progress.close()
+
+        logits = validation_logits(classifier, tokenizer, data.validation.texts, windows)
+        score = macro_f1_at_best_threshold(logits, data.validation.targets)
+        state["history"].append(
+            {
+                "epoch": epoch + 1,
+                "train_loss": float(np.mean(running)) if running else None,
+                "validation_macro_f1": score,
+            }
+        )
+        tqdm.write(
+            f"epoch {epoch + 1}: train loss {state['history'][-1]['train_loss']}, validation macro-F1 {score:.4f}"
+        )
+        if score > state["best_score"]:
+            state.update(best_score=score, best_epoch=epoch + 1, best_state=trainable_state(classifier), bad_epochs=0)
+        else:
+            state["bad_epochs"] += 1
+        state.update(epoch=epoch + 1, step_in_epoch=0)
+        save_checkpoint()
+        if config.max_steps and state["global_step"] >= config.max_steps:
+            break
+
+    classifier.load_state_dict(state["best_state"], strict=False)
+    classifier.eval()
+    return FineTuneResult(
+        classifier, tokenizer, windows, lora, state["history"], state["best_epoch"], time.time() - started
+    )

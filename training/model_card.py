@@ -1,0 +1,59 @@
+"""The model card (README.md of a model folder), rendered from its manifest so the two never disagree."""
+
+from __future__ import annotations
+
+
+def _axis_table(manifest: dict) -> str:
+    thresholds = manifest["thresholds"]["selected"]
+    f1 = manifest["validation"]["per_axis_f1"]
+    rows = ["| axis | threshold | validation F1 |", "|---|---|---|"]
+    rows += [f"| `{axis}` | {t:.3f} | {f1[axis]:.3f} |" for axis, t in zip(manifest["axes"], thresholds, strict=True)]
+    return "\n".join(rows)
+
+
+def render_model_card(manifest: dict) -> str:
+    training = manifest["training"]
+    calibration = manifest["calibration"]
+    thresholds = manifest["thresholds"]
+    validation = manifest["validation"]
+    kind = (
+        f"LoRA fine-tuned `{manifest['backbone']['name']}` encoder, mean pooling, 8 sigmoid outputs"
+        if manifest["kind"] == "transformer"
+        else "TF-IDF (word 1-2-grams + character 2-5-grams) with one-vs-rest logistic regression"
+    )
+    lines = [
+        f"# axistag model `{manifest['name']}` ({manifest['version']})",
+        "",
+        "Tags AI project proposal summaries with the eight IPCEI-AI priority axes (multi-label).",
+        "",
+        f"- **Model**: {kind}.",
+        f"- **Languages seen in training**: {', '.join(manifest['languages']) or 'not recorded'}.",
+        f"- **Training data**: `{training['data']}` (sha256 `{training['data_sha256'][:16]}...`), "
+        f"{training['train_items']} training and {training['validation_items']} validation items; "
+        "the test split was not used.",
+        f"- **Code version**: {manifest['code_version']}.",
+    ]
+    if manifest["kind"] == "transformer":
+        windows = manifest["windows"]
+        lines.append(
+            f"- **Long texts**: windows of {windows['max_tokens']} tokens overlapping by {windows['overlap']}, "
+            f"scores aggregated by `{windows['aggregation']}` "
+            f"(validation macro-F1: {manifest['window_comparison_validation_macro_f1']})."
+        )
+    lines += [
+        f"- **Calibration**: temperature {calibration['temperature']:.3f}; validation ECE "
+        f"{calibration['ece_before']:.4f} before, {calibration['ece_after']:.4f} after.",
+        f"- **Thresholds**: `{thresholds['mode']}` (cross-validated macro-F1 on validation: "
+        f"{thresholds['cv_macro_f1']}; global threshold {thresholds['global_threshold']:.2f}).",
+        f"- **Validation**: macro-F1 {validation['macro_f1']:.4f}, micro-F1 {validation['micro_f1']:.4f}.",
+        "",
+        _axis_table(manifest),
+        "",
+        "## Intended use and limits",
+        "",
+        "Triage of incoming proposals and relabelling of past calls, with a human reviewing items flagged "
+        "`needs_review`. Trained on summaries written for this purpose, not on real submissions: scores on "
+        "real texts are lower (see the evaluation report). Not a funding decision.",
+        "",
+    ]
+    return "\n".join(lines)
