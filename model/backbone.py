@@ -214,14 +214,15 @@ def resolve_backbone(spec: str | None = None) -> Path | str:
 
 
 def folder_fingerprint(folder: Path) -> str:
-    """sha256 over the weights and tokenizer files, the identity a trained model records."""
-    digest = hashlib.sha256()
-    for name in ("config.json", "model.safetensors", "tokenizer.json"):
-        path = folder / name
-        if path.exists():
-            digest.update(name.encode())
-            digest.update(sha256_file(path).encode())
-    return digest.hexdigest()
+    """sha256 of the encoder's weights: the identity a trained model records and checks at load time.
+
+    Only the weights count: config.json and tokenizer.json embed library versions in their
+    serialisation, and the tokenizer is verified separately (class and vocabulary size).
+    """
+    weights = folder / "model.safetensors"
+    if not weights.is_file():
+        raise BackboneError(f"{folder} has no model.safetensors")
+    return sha256_file(weights)
 
 
 def backbone_identity(spec: str | None = None) -> BackboneIdentity:

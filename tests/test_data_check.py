@@ -228,6 +228,13 @@ def test_shared_realworld_set_is_found_relative_to_the_repo(tmp_path):
     assert found(report, "realworld-overlap") == []
 
 
+def test_missing_shared_folder_skips_the_overlap_check(tmp_path, monkeypatch):
+    monkeypatch.setattr("training.data_check.DEFAULT_REALWORLD", tmp_path / "absent" / "proposals.jsonl")
+    report = check_corpus(write_jsonl(tmp_path / "proposals.jsonl", clean_records()))
+    assert report.realworld_path is None
+    assert report.ok
+
+
 def test_statistics(tmp_path):
     records = clean_records()
     records[8] = {**records[8], "labels": [], "kind": "offtopic"}

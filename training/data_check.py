@@ -27,7 +27,7 @@ DEFAULT_REALWORLD = REPO_ROOT.parent / "shared" / "realworld" / "proposals.jsonl
 DEFAULT_JACCARD = 0.5
 SHINGLE_WORDS = 5
 FIRST_WORDS = 8
-# A language mismatch is an error only when lingua is sure: enough words and a clear winner.
+# A language mismatch is an error only when lingua can be trusted: enough words and a clear winner.
 LANG_MIN_WORDS = 25
 LANG_MIN_CONFIDENCE = 0.9
 # Always in the detector, so a mistagged text is caught even in a file with one language: lingua's
@@ -119,7 +119,7 @@ def parse_jsonl(path: str | Path) -> tuple[list[Item], list[Problem]]:
                 problems.append(Problem(line_no, "warning", "blank-line", "blank line"))
                 continue
             try:
-                record = json.loads(line)
+                record = json.loads(line.rstrip())
             except json.JSONDecodeError as err:
                 message = f"invalid JSON: {err.msg} (column {err.colno})"
                 problems.append(Problem(line_no, "error", "json", message))
@@ -209,9 +209,14 @@ def _lingua_code(code: str) -> IsoCode639_1 | None:
 
 @lru_cache(maxsize=8)
 def language_detector(codes: frozenset[str]) -> LanguageDetector:
-    """One detector per language set, built once per process (lingua loads its models lazily, seconds)."""
+    """One detector per language set, built once per process (lingua loads its models on first use).
+
+    Low-accuracy mode (trigram models only) loads about five times faster. On texts of 120 characters
+    or more it picks the same language as the high-accuracy mode (checked on the whole corpus); on
+    shorter texts it is overconfident, which is why short texts only ever get a warning.
+    """
     isos = [iso for code in sorted(codes) if (iso := _lingua_code(code)) is not None]
-    return LanguageDetectorBuilder.from_iso_codes_639_1(*isos).build()
+    return LanguageDetectorBuilder.from_iso_codes_639_1(*isos).with_low_accuracy_mode().build()
 
 
 def _lang_severity(kind: str | None, n_words: int, confidence: float) -> Severity:

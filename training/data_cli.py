@@ -28,7 +28,7 @@ data_app = typer.Typer(
     help="Check the labelled corpus and merge staged files from data/incoming into it.",
     no_args_is_help=True,
 )
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 # --- check -------------------------------------------------------------------------------------------
@@ -91,7 +91,7 @@ def _print_problem(path: Path, problem: Problem) -> None:
     where = f"{path}:{problem.line}" if problem.line is not None else str(path)
     style = "red" if problem.severity == "error" else "yellow"
     line = f"{where}: {problem.severity} [{problem.code}] {problem.message}"
-    console.print(line, style=style, markup=False, soft_wrap=True)
+    console.print(line, style=style, markup=False)
 
 
 @data_app.command()
@@ -186,7 +186,11 @@ def merge(
             console.print(message, style="red", markup=False)
         console.print(f"nothing merged: {len(problems)} problem(s)", style="red")
         raise typer.Exit(1)
-    assigned = assign_splits(existing + records, seed=seed)[len(existing) :]
+    try:
+        assigned = assign_splits(existing + records, seed=seed)[len(existing) :]
+    except ValueError as err:
+        console.print(f"nothing merged: {err}; run `axistag data check {into}`", style="red", markup=False)
+        raise typer.Exit(1) from err
     append_to_corpus(into, assigned)
     split_counts = Counter(record["split"] for record in assigned)
     summary = ", ".join(f"{split} {split_counts[split]}" for split in SPLITS)
