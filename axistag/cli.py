@@ -6,7 +6,8 @@ import typer
 
 from eval.cli import evaluate
 from model.cli import backbone, predict
-from serving.cli import bench, relabel, serve
+from serving.cli import bench, serve
+from serving.relabel_cli import relabel
 from training.cli import train
 from training.data_cli import data_app
 

@@ -1,5 +1,7 @@
 """The classical baseline: TF-IDF over word and character n-grams, one logistic regression per axis.
 
+Vocabularies are capped (the most frequent n-grams) so the stored model stays small enough to ship.
+
 It shares the predictor API with the fine-tuned model (it only has to produce logits), and it is
 stored with skops, never pickle: loading refuses any type outside an explicit allow-list.
 """
@@ -20,8 +22,18 @@ PIPELINE_FILE = "tfidf_pipeline.skops"
 def build_tfidf_pipeline(c: float = 8.0, seed: int = 0) -> Pipeline:
     features = FeatureUnion(
         [
-            ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, strip_accents="unicode")),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)),
+            (
+                "words",
+                TfidfVectorizer(
+                    ngram_range=(1, 2), min_df=2, max_features=40_000, sublinear_tf=True, strip_accents="unicode"
+                ),
+            ),
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(2, 5), min_df=2, max_features=80_000, sublinear_tf=True
+                ),
+            ),
         ]
     )
     classifier = OneVsRestClassifier(LogisticRegression(C=c, class_weight="balanced", max_iter=2000, random_state=seed))

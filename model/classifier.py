@@ -18,9 +18,25 @@ class LoraSettings:
     alpha: int = 32
     dropout: float = 0.1
     target_modules: tuple[str, ...] = field(default=("query", "key", "value", "dense"))
+    layers: tuple[int, ...] | None = None  # encoder layers that get adapters; None: all of them
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "target_modules": list(self.target_modules)}
+        return {
+            **asdict(self),
+            "target_modules": list(self.target_modules),
+            "layers": list(self.layers) if self.layers is not None else None,
+        }
+
+    @classmethod
+    def from_dict(cls, values: dict) -> LoraSettings:
+        layers = values.get("layers")
+        return cls(
+            **{
+                **values,
+                "target_modules": tuple(values["target_modules"]),
+                "layers": tuple(layers) if layers is not None else None,
+            }
+        )
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -52,6 +68,8 @@ def add_lora(classifier: AxisClassifier, settings: LoraSettings) -> AxisClassifi
         lora_alpha=settings.alpha,
         lora_dropout=settings.dropout,
         target_modules=list(settings.target_modules),
+        layers_to_transform=list(settings.layers) if settings.layers is not None else None,
+        layers_pattern="layer" if settings.layers is not None else None,
         bias="none",
     )
     classifier.encoder = get_peft_model(classifier.encoder, config)

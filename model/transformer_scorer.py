@@ -55,7 +55,7 @@ def load_transformer_scorer(folder: Path, manifest: dict) -> TransformerScorer:
     classifier = AxisClassifier(encoder, n_labels=len(manifest["axes"]))
     lora = manifest.get("lora")
     if lora:
-        add_lora(classifier, LoraSettings(**{**lora, "target_modules": tuple(lora["target_modules"])}))
+        add_lora(classifier, LoraSettings.from_dict(lora))
     missing, unexpected = classifier.load_state_dict(load_file(Path(folder) / WEIGHTS_FILE), strict=False)
     absent = [name for name in missing if "lora_" in name or name.startswith("head.")]
     if unexpected or absent:

@@ -51,7 +51,7 @@ def split_ids(content: list[int], size: int, overlap: int) -> list[list[int]]:
 def encode_windows(tokenizer, texts: list[str], settings: WindowSettings) -> EncodedWindows:
     """Tokenise each text (with the e5 prefix) into one or more windows framed by <s> ... </s>."""
     prefix_ids = tokenizer(settings.prefix.strip(), add_special_tokens=False)["input_ids"]
-    bodies = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+    bodies = tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
     room = settings.max_tokens - 2 - len(prefix_ids)
     windows: list[list[int]] = []
     owner: list[int] = []

@@ -70,3 +70,19 @@ def tiny_predictor(tiny_model):
     from model.predictor import Predictor
 
     return Predictor.load(tiny_model)
+
+
+@pytest.fixture(scope="session")
+def tiny_evaluation(tmp_path_factory, tiny_model, tiny_baseline, tiny_corpus) -> Path:
+    """`axistag evaluate` of the tiny model against the tiny baseline on the tiny corpus: the report folder."""
+    from typer.testing import CliRunner
+
+    from axistag.cli import app
+
+    out = tmp_path_factory.mktemp("evaluation")
+    arguments = ["evaluate", "--model", str(tiny_model), "--model", str(tiny_baseline)]
+    arguments += ["--data", str(tiny_corpus), "--out", str(out), "--bootstrap", "60"]
+    result = CliRunner().invoke(app, arguments)
+    if result.exit_code != 0:
+        raise RuntimeError(f"axistag evaluate failed ({result.exit_code}):\n{result.output}") from result.exception
+    return out

@@ -26,6 +26,7 @@ class TrainConfig:
     lora_rank: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.1
+    lora_top_layers: int = 0  # adapters in the top k encoder layers only (bottom ones cached); 0: all layers
     head_dropout: float = 0.1
     pos_weight_power: float = 0.5
     bf16: bool = False

@@ -3,7 +3,8 @@
 Trains on `train`, scores `validation` after every epoch (macro-F1 at the best single threshold),
 keeps the best epoch, stops early, and checkpoints often enough that a killed run resumes where it was.
 Batches hold texts of similar length (less padding); the order is a function of seed and epoch, so a
-resumed epoch skips exactly the batches it had already done.
+resumed epoch skips exactly the batches it had already done. With adapters in the top layers only, the
+frozen bottom layers run once per text (see `training.frozen_layers`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from model.classifier import AxisClassifier, LoraSettings, add_lora, trainable_s
 from model.transformer_scorer import TransformerScorer
 from model.windowing import WindowSettings, encode_windows, pad_batch
 from training.config import TrainConfig
+from training.frozen_layers import LayerCache
 from training.training_data import TrainingData
 from training.tuning import macro_f1_at_best_threshold
 
@@ -78,7 +80,10 @@ def first_windows(tokenizer, texts: list[str], windows: WindowSettings) -> list[
 def build_classifier(config: TrainConfig) -> tuple[AxisClassifier, object, LoraSettings]:
     encoder, tokenizer = load_backbone(config.backbone)
     classifier = AxisClassifier(encoder, dropout=config.head_dropout)
-    lora = LoraSettings(rank=config.lora_rank, alpha=config.lora_alpha, dropout=config.lora_dropout)
+    depth = encoder.config.num_hidden_layers
+    top = config.lora_top_layers
+    layers = tuple(range(depth - top, depth)) if 0 < top < depth else None
+    lora = LoraSettings(rank=config.lora_rank, alpha=config.lora_alpha, dropout=config.lora_dropout, layers=layers)
     add_lora(classifier, lora)
     return classifier, tokenizer, lora
 
@@ -122,6 +127,10 @@ def fine_tune(data: TrainingData, config: TrainConfig, checkpoint_dir: Path) -> 
     classifier, tokenizer, lora = build_classifier(config)
     windows = WindowSettings(max_tokens=config.max_tokens, overlap=config.overlap)
     train_ids = first_windows(tokenizer, data.train.texts, windows)
+    cache = None
+    if lora.layers is not None:
+        cache = LayerCache(classifier, split_at=lora.layers[0])
+        cache.fill(train_ids, tokenizer.pad_token_id)
     targets = torch.tensor(data.train.targets, dtype=torch.float32)
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=positive_weights(data.train.targets, config.pos_weight_power))
     steps_per_epoch = math.ceil(len(train_ids) / config.batch_size)
@@ -184,9 +193,11 @@ def fine_tune(data: TrainingData, config: TrainConfig, checkpoint_dir: Path) -> 
                 continue
             if config.max_steps and state["global_step"] >= config.max_steps:
                 break
-            ids, mask = pad_batch([train_ids[i] for i in batch], tokenizer.pad_token_id)
             with autocast:
-                logits = classifier(ids, mask)
+                if cache is not None:
+                    logits = cache.logits(batch)
+                else:
+                    logits = classifier(*pad_batch([train_ids[i] for i in batch], tokenizer.pad_token_id))
             loss = loss_fn(logits.float(), targets[batch])
             loss.backward()
             torch.nn.utils.clip_grad_norm_(classifier.parameters(), 1.0)

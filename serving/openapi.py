@@ -1,0 +1,93 @@
+"""The OpenAPI document served at `/docs.json`: BentoML's, completed with what the service really does.
+
+BentoML generates the paths and schemas from the pydantic models, but it cannot know that request bodies
+are required, that `GET /axes` exists beside `POST /axes`, which errors the service answers (401, 413,
+415, 503, 504, and 400 in the service's own shape), or that a bearer key may be needed. A client generated
+from the completed document, or a fuzzer run against it, sees the API as it is.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Collection
+from importlib.metadata import PackageNotFoundError, version
+
+from serving.settings import ServiceSettings
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "title": "Error",
+    "required": ["error"],
+    "properties": {
+        "error": {"type": "string", "description": "What is wrong, naming the offending field or item."},
+        "errors": {
+            "type": "array",
+            "description": "With 400: pydantic's validation errors, each with `loc` (the field path) and `msg`.",
+            "items": {"type": "object"},
+        },
+    },
+}
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": ERROR_REF}}}
+
+
+def _service_version() -> str:
+    try:
+        return version("axistag")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
+        return "unknown"
+
+
+def _description(settings: ServiceSettings) -> str:
+    access = (
+        "Every endpoint above the infrastructure ones needs `Authorization: Bearer <key>`."
+        if settings.api_key
+        else "No API key is configured: the endpoints are open."
+    )
+    return (
+        "Tags AI project proposals, in any language, with the eight IPCEI-AI priority axes: per axis a "
+        "calibrated score, the model's threshold and the decision, plus a review flag and, on request, "
+        "the sentences that support each selected axis.\n\n"
+        f"Limits: {settings.max_text_chars} characters per text, {settings.max_batch_items} items per batch, "
+        f"{settings.max_body_bytes} bytes per request, {settings.timeout_seconds} s per request. {access} "
+        "`/readyz` answers 200 once the model is loaded."
+    )
+
+
+def complete_spec(
+    spec: dict, settings: ServiceSettings, api_paths: Collection[str], get_aliases: Collection[str]
+) -> dict:
+    """A copy of BentoML's `spec`, completed for the POST routes `api_paths` and the GET twins `get_aliases`."""
+    spec = json.loads(json.dumps(spec))  # a deep copy whose status codes are strings, as in the JSON served
+    spec["info"] = {"title": "axistag", "version": _service_version(), "description": _description(settings)}
+    components = spec.setdefault("components", {})
+    components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    errors = {
+        "400": _error("Invalid request: malformed JSON, a wrong type, or a value outside the limits."),
+        "413": _error("The request body is larger than the configured limit."),
+        "415": _error("The body is not sent as application/json."),
+        "503": _error("The model is not ready yet (see /readyz), or the service is overloaded."),
+        "504": _error("The request took longer than the configured timeout."),
+    }
+    if settings.api_key:
+        errors["401"] = _error("Missing or wrong API key.")
+        components["securitySchemes"] = {"bearerKey": {"type": "http", "scheme": "bearer"}}
+    for path in api_paths:
+        operation = spec["paths"][path]["post"]
+        operation["responses"].update(errors)
+        if settings.api_key:
+            operation["security"] = [{"bearerKey": []}]
+        body = operation.get("requestBody", {})
+        if body.get("content", {}).get("application/json", {}).get("schema", {}).get("required"):
+            body["required"] = True
+        if path in get_aliases:
+            twin = {key: value for key, value in copy.deepcopy(operation).items() if key != "requestBody"}
+            twin["operationId"] = operation["operationId"] + "_get"
+            for code in ("400", "413", "415"):
+                del twin["responses"][code]
+            spec["paths"][path]["get"] = twin
+    return spec

@@ -1,0 +1,104 @@
+"""`axistag relabel`: tag a whole CSV/JSONL/Parquet file with the current model, offline and resumably."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from serving.relabel import RelabelSummary
+
+
+def relabel(
+    input: Annotated[Path, typer.Argument(help="CSV, JSONL or Parquet file of proposals", show_default=False)],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="File to write; appears only once complete", show_default=False)
+    ],
+    output_format: Annotated[
+        str | None,
+        typer.Option("--format", help="csv, jsonl or parquet (default: from the output's name, else the input's)"),
+    ] = None,
+    input_format: Annotated[
+        str | None, typer.Option(help="csv, jsonl or parquet (default: from the input's extension)")
+    ] = None,
+    text_column: Annotated[str, typer.Option(help="Column holding the proposal text")] = "text",
+    id_column: Annotated[
+        str | None, typer.Option(help="Column naming each row (default: 'id' when present, else row numbers)")
+    ] = None,
+    model: Annotated[Path | None, typer.Option(help="Model folder (default: $AXISTAG_MODEL or models/default)")] = None,
+    explain: Annotated[bool, typer.Option(help="Add the evidence sentences of each selected axis")] = False,
+    compare_column: Annotated[
+        str | None,
+        typer.Option(help="Column of existing labels: report where the model disagrees (Markdown + CSV)"),
+    ] = None,
+    review_out: Annotated[
+        Path | None, typer.Option(help="Also write the rows that need review, failed, or disagree, to this file")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing output files")] = False,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(min=1, help="Rows scored and saved together; an interruption loses at most one (default: 128)"),
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr")] = True,
+) -> None:
+    """Relabel every row of a proposal file; run the same command again to resume an interrupted run."""
+    from model.backbone import BackboneError
+    from model.folder import ModelFolderError
+    from model.predictor import Predictor
+    from serving.relabel import RelabelError, RelabelRequest, plan_relabel, run_relabel
+
+    request = RelabelRequest(
+        input=input,
+        output=output,
+        input_format=input_format,
+        output_format=output_format,
+        text_column=text_column,
+        id_column=id_column,
+        explain=explain,
+        compare_column=compare_column,
+        review_out=review_out,
+        overwrite=overwrite,
+        **({"chunk_rows": batch_size} if batch_size else {}),
+    )
+
+    def note(message: str) -> None:
+        typer.echo(f"note: {message}", err=True)
+
+    try:
+        plan = plan_relabel(request)
+        for message in plan.notes:
+            note(message)
+        try:
+            predictor = Predictor.load(model)
+        except (ModelFolderError, BackboneError, FileNotFoundError, ValueError) as error:
+            raise RelabelError(f"cannot load the model: {error}") from error
+        summary = run_relabel(plan, predictor, progress=progress, notify=note)
+    except RelabelError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
+    except KeyboardInterrupt:
+        typer.echo(f"\ninterrupted; run the same command again to continue where {output} left off", err=True)
+        raise typer.Exit(130) from None
+    typer.echo(summary_text(summary))
+
+
+def summary_text(summary: RelabelSummary) -> str:
+    by_count = sorted(summary.label_counts.items(), key=lambda item: -item[1])
+    lines = [
+        f"wrote {summary.output}: {summary.rows} rows, {summary.scored} scored, {summary.errors} with errors, "
+        f"{summary.needs_review} need review",
+        f"this run: {summary.processed_rows} rows in {summary.elapsed:.1f} s ({summary.rows_per_second:.1f} rows/s)"
+        + (f"; {summary.resumed_rows} rows were done by an earlier run" if summary.resumed_rows else ""),
+        "labels: " + (", ".join(f"{axis} {n}" for axis, n in by_count) or "none"),
+    ]
+    lines += [f"error: {example}" for example in summary.error_examples]
+    if summary.errors > len(summary.error_examples):
+        lines.append(f"... and {summary.errors - len(summary.error_examples)} more rows with an error")
+    if summary.report_files:
+        markdown, table = summary.report_files
+        lines.append(f"disagreement: {summary.differing_rows} rows differ; see {markdown} and {table}")
+    if summary.review_out:
+        lines.append(f"review: {summary.review_rows} rows in {summary.review_out}")
+    return "\n".join(lines)

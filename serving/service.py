@@ -1,0 +1,255 @@
+"""The HTTP scoring service: a light public front and the scoring workers that hold the model.
+
+`AxisTagService` validates requests, checks the API key and shapes responses; it never loads the model.
+`AxisScorer` holds one `Predictor` per worker process and exposes a single batchable method, so BentoML's
+adaptive batching gathers the texts of concurrent requests (single or batch) into one model call. The
+scorer's `/readyz` turns ready only once its model is loaded and warmed up, and the front's `/readyz`
+follows it.
+
+Run it with `axistag serve` or `bentoml serve serving.service:AxisTagService` (`AXISTAG_MODEL` names the
+model folder); the limits and worker counts are in `serving.settings`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from typing import TYPE_CHECKING, TypeVar
+
+import aiohttp
+import bentoml
+from bentoml.exceptions import ServiceUnavailable
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from model.axes import AXIS_DESCRIPTIONS
+from serving.auth import BearerTokenMiddleware
+from serving.errors import error_response
+from serving.model_store import served_model_folder
+from serving.openapi import complete_spec
+from serving.request_guard import RequestGuardMiddleware
+from serving.schemas import (
+    AxesResponse,
+    AxisDescription,
+    BatchItem,
+    Classification,
+    ClassifyBatchRequest,
+    ClassifyBatchResponse,
+    ClassifyRequest,
+    ClassifyResponse,
+    ItemClassification,
+    ModelInfo,
+    ScoringJob,
+)
+from serving.settings import service_settings
+
+if TYPE_CHECKING:
+    from model.predictor import Predictor
+
+SETTINGS = service_settings()
+T = TypeVar("T")
+logger = logging.getLogger("bentoml.serve.axistag")
+
+# Scored once at start-up so that the first real request does not pay for lazy initialisation
+# (language detector, sentence splitter, first forward pass).
+WARM_UP_TEXT = (
+    "We pre-train a multilingual foundation model on European text. "
+    "The hospital deploys it in its emergency department with nurses and indicators."
+)
+
+
+@bentoml.service(
+    name="axistag-scorer",
+    workers=SETTINGS.workers,
+    traffic={"timeout": SETTINGS.timeout_seconds},
+    # BentoML's client to this service replaces its connection pool every 100 requests by default, closing
+    # connections that concurrent requests are still using (they fail with "Server disconnected"). The
+    # workers sit behind a local socket, with no load balancer to re-spread connections over: keep the pool.
+    runner_connection={"max_requests": 1_000_000_000, "max_age": 1e9},
+)
+class AxisScorer:
+    """One model per worker process; scores the batches that the adaptive batcher assembles."""
+
+    def __init__(self) -> None:
+        import torch
+
+        # BentoML leaves torch's intra-op pool at one thread per core in every worker; with several
+        # workers on the same cores they would fight for them. Set here, in the main thread, before any
+        # torch work, so the threads that later run the model inherit it.
+        torch.set_num_threads(SETTINGS.torch_threads)
+        self.predictor: Predictor | None = None
+        self.load_error: str | None = None
+        threading.Thread(target=self._load, name="axistag-model-loader", daemon=True).start()
+
+    def _load(self) -> None:
+        """Load and warm the model off the event loop, so that `/livez` and `/readyz` answer meanwhile."""
+        from model.predictor import Predictor
+
+        try:
+            predictor = Predictor.load(served_model_folder(running_from_bento=AxisScorer.bento is not None))
+            predictor.predict([WARM_UP_TEXT], explain=True)
+        except Exception as error:
+            logger.exception("the model could not be loaded")
+            self.load_error = f"{type(error).__name__}: {error}"
+            return
+        logger.info("model %s %s loaded, %d torch threads", predictor.name, predictor.version, SETTINGS.torch_threads)
+        self.predictor = predictor
+
+    def __is_ready__(self) -> bool:
+        return self.predictor is not None
+
+    def __is_alive__(self) -> bool:
+        return self.load_error is None
+
+    def _loaded_predictor(self) -> Predictor:
+        if self.predictor is None:
+            raise ServiceUnavailable(self.load_error or "the model is still loading")
+        return self.predictor
+
+    @bentoml.api(
+        batchable=True,
+        max_batch_size=SETTINGS.scoring_batch,
+        max_latency_ms=SETTINGS.timeout_seconds * 1000,
+    )
+    def score(self, jobs: list[ScoringJob]) -> list[Classification]:
+        """Score a batch of texts; jobs asking for evidence are scored together, apart from the others."""
+        predictor = self._loaded_predictor()
+        results: list[Classification | None] = [None] * len(jobs)
+        for explain in (False, True):
+            positions = [i for i, job in enumerate(jobs) if job.explain is explain]
+            if not positions:
+                continue
+            predictions = predictor.predict([jobs[i].text for i in positions], explain=explain)
+            for position, prediction in zip(positions, predictions, strict=True):
+                results[position] = Classification.from_prediction(prediction)
+        return results
+
+    @bentoml.api
+    def describe(self) -> AxesResponse:
+        """The served model's identity and its label schema with thresholds."""
+        predictor = self._loaded_predictor()
+        return AxesResponse(
+            model=ModelInfo(name=predictor.name, version=predictor.version),
+            axes=[
+                AxisDescription(axis=axis, description=AXIS_DESCRIPTIONS[axis], threshold=float(threshold))
+                for axis, threshold in zip(predictor.axes, predictor.thresholds, strict=True)
+            ],
+        )
+
+
+async def scorer_call(call: Callable[[], Awaitable[T]]) -> T:
+    """Call the scorer, once more if the connection dropped (scoring has no side effect, so a retry is safe).
+
+    A connection that fails twice means the scorer process is gone or restarting: that is reported as the
+    service being unavailable (503), not as an internal error.
+    """
+    try:
+        return await call()
+    except aiohttp.ClientConnectionError as error:
+        logger.warning("connection to the scorer failed (%s); retrying once", error)
+    try:
+        return await call()
+    except aiohttp.ClientConnectionError as error:
+        raise ServiceUnavailable(f"the scorer cannot be reached: {error}") from error
+
+
+async def axes_page(_: Request) -> Response:
+    """`GET /axes`, for browsers and curl (BentoML's own endpoints are POST only): same as `POST /axes`."""
+    service = bentoml.get_current_service()
+    try:
+        return JSONResponse((await service.model_schema()).model_dump(mode="json"))
+    except ServiceUnavailable:
+        return unavailable()
+
+
+async def openapi_document(_: Request) -> Response:
+    """`/docs.json`: BentoML's OpenAPI document completed with errors, auth and `GET /axes`."""
+    return JSONResponse(published_spec())
+
+
+@lru_cache(maxsize=1)
+def published_spec() -> dict:
+    return complete_spec(AxisTagService.openapi_spec.asdict(), SETTINGS, API_PATHS, get_aliases={"/axes"})
+
+
+def unavailable() -> JSONResponse:
+    return error_response(503, "the model is not ready: it is loading, failed to load, or the service is overloaded")
+
+
+# Routes that BentoML's `@bentoml.api` cannot declare; a mount at "/" only answers the paths it knows.
+EXTRA_ROUTES = Starlette(
+    routes=[
+        Route("/axes", axes_page, methods=["GET"]),
+        Route("/docs.json", openapi_document, methods=["GET"]),
+    ]
+)
+
+
+@bentoml.asgi_app(EXTRA_ROUTES, path="/")
+@bentoml.service(
+    name="axistag",
+    description="Tags AI project proposals with the eight IPCEI-AI priority axes.",
+    traffic={"timeout": SETTINGS.timeout_seconds},
+)
+class AxisTagService:
+    """Tags AI project proposals (any language) with the eight IPCEI-AI priority axes."""
+
+    scorer = bentoml.depends(AxisScorer)
+
+    def __init__(self) -> None:
+        self._schema: AxesResponse | None = None
+        self._schema_lock = asyncio.Lock()
+
+    async def model_schema(self) -> AxesResponse:
+        """The scorer's model identity and label schema, asked once and kept: every worker serves one model."""
+        async with self._schema_lock:
+            if self._schema is None:
+                self._schema = await scorer_call(self.scorer.to_async.describe)
+        return self._schema
+
+    async def _score(self, jobs: list[ScoringJob]) -> tuple[ModelInfo, list[Classification]]:
+        schema = await self.model_schema()
+        return schema.model, await scorer_call(lambda: self.scorer.to_async.score(jobs))
+
+    @bentoml.api(route="/classify", input_spec=ClassifyRequest, output_spec=ClassifyResponse)
+    async def classify(self, text: str, explain: bool = False) -> ClassifyResponse | Response:
+        """Classify one proposal: every axis with score and threshold, the selected axes, review flag."""
+        try:
+            model, [result] = await self._score([ScoringJob(text=text, explain=explain)])
+        except ServiceUnavailable:
+            return unavailable()
+        return ClassifyResponse(model=model, **dict(result))
+
+    @bentoml.api(route="/classify_batch", input_spec=ClassifyBatchRequest, output_spec=ClassifyBatchResponse)
+    async def classify_batch(self, items: list[BatchItem], explain: bool = False) -> ClassifyBatchResponse | Response:
+        """Classify up to the batch limit of proposals; one result per item, in order, with its id."""
+        try:
+            model, results = await self._score([ScoringJob(text=item.text, explain=explain) for item in items])
+        except ServiceUnavailable:
+            return unavailable()
+        return ClassifyBatchResponse(
+            model=model,
+            results=[
+                ItemClassification(id=item.id, **dict(result)) for item, result in zip(items, results, strict=True)
+            ],
+        )
+
+    @bentoml.api(route="/axes", output_spec=AxesResponse)
+    async def axes(self) -> AxesResponse | Response:
+        """The label schema: each axis with its description and the served model's threshold."""
+        try:
+            return await self.model_schema()
+        except ServiceUnavailable:
+            return unavailable()
+
+
+# Every route of the service's own API is guarded; health, metrics and docs routes are left open.
+# The first middleware added is the outermost: an unauthenticated caller learns nothing about limits.
+API_PATHS = frozenset(api.route for api in AxisTagService.apis.values())
+AxisTagService.add_asgi_middleware(BearerTokenMiddleware, api_key=SETTINGS.api_key, protected=API_PATHS)
+AxisTagService.add_asgi_middleware(RequestGuardMiddleware, settings=SETTINGS, paths=API_PATHS)

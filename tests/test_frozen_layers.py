@@ -1,0 +1,39 @@
+"""Training through the cached bottom layers computes what the full model computes."""
+
+from __future__ import annotations
+
+import torch
+
+from model.windowing import WindowSettings, pad_batch
+from training.config import TrainConfig
+from training.finetune import build_classifier, first_windows
+from training.frozen_layers import LayerCache
+
+
+def test_cached_path_equals_the_full_forward(tiny_backbone):
+    classifier, tokenizer, lora = build_classifier(TrainConfig(backbone=str(tiny_backbone), lora_top_layers=1))
+    assert lora.layers == (1,)
+    adapted = {name.split(".layer.")[1].split(".")[0] for name, _ in classifier.named_parameters() if "lora_" in name}
+    assert adapted == {"1"}
+    texts = ["We pre-train a foundation model.", "AI optimises the radio access network at night to save energy."]
+    windows = first_windows(tokenizer, texts, WindowSettings(max_tokens=48))
+    cache = LayerCache(classifier, split_at=1)
+    cache.fill(windows, tokenizer.pad_token_id)
+    with torch.no_grad():
+        for module in classifier.modules():  # LoRA's B starts at zero: perturb it so the adapters matter
+            if hasattr(module, "lora_B"):
+                for weight in module.lora_B.values():
+                    weight.weight.normal_(0, 0.5)
+        classifier.eval()
+        torch.testing.assert_close(cache.logits([0, 1]), classifier(*pad_batch(windows, tokenizer.pad_token_id)))
+
+
+def test_gradients_reach_only_the_top_adapters_and_head(tiny_backbone):
+    classifier, tokenizer, _ = build_classifier(TrainConfig(backbone=str(tiny_backbone), lora_top_layers=1))
+    windows = first_windows(tokenizer, ["We build a data space for farms."], WindowSettings(max_tokens=48))
+    cache = LayerCache(classifier, split_at=1)
+    cache.fill(windows, tokenizer.pad_token_id)
+    cache.logits([0]).sum().backward()
+    with_grad = {name for name, p in classifier.named_parameters() if p.grad is not None}
+    assert any(name.startswith("head.") for name in with_grad)
+    assert all(".layer.1." in name for name in with_grad if "lora_" in name)

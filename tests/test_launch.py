@@ -1,0 +1,32 @@
+"""`axistag serve` hands the model folder and worker count to BentoML's processes through the environment."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from serving.launch import PROJECT_ROOT, SERVICE, bentoml_serve_command, service_environment
+
+
+def test_command_serves_the_service_on_the_given_address():
+    command = bentoml_serve_command("127.0.0.1", 3456)
+    assert command[:4] == [sys.executable, "-m", "bentoml", "serve"]
+    assert SERVICE in command
+    assert command[command.index("--host") + 1] == "127.0.0.1"
+    assert command[command.index("--port") + 1] == "3456"
+    assert Path(command[command.index("--working-dir") + 1]) == PROJECT_ROOT
+    assert (PROJECT_ROOT / "serving" / "service.py").is_file()
+
+
+def test_environment_carries_an_absolute_model_path_and_workers(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    environment = service_environment(Path("models/x"), workers=3, base={"PATH": "/bin"})
+    assert environment["AXISTAG_MODEL"] == str(tmp_path / "models" / "x")
+    assert environment["AXISTAG_WORKERS"] == "3"
+    assert environment["PATH"] == "/bin"
+    assert environment["BENTOML_DO_NOT_TRACK"] == "True"
+
+
+def test_worker_count_is_left_to_the_environment_when_not_given():
+    environment = service_environment(Path("/m"), workers=None, base={"AXISTAG_WORKERS": "2"})
+    assert environment["AXISTAG_WORKERS"] == "2"

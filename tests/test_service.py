@@ -1,0 +1,400 @@
+"""The HTTP service end to end: real `axistag serve` processes on free ports, spoken to over HTTP.
+
+Two servers start once for the module, side by side: an open one with the default limits, and one with
+an API key and small limits set through the environment. The scorer's readiness is also checked in
+process, where the loading can be observed before it completes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import allow_header_conformance
+
+from model.axes import AXES, AXIS_DESCRIPTIONS
+
+START_TIMEOUT = 150
+API_KEY = "test-key-0123456789"
+KEYED_LIMITS = {"AXISTAG_MAX_TEXT_CHARS": "500", "AXISTAG_MAX_BATCH_ITEMS": "3"}
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+OPEN_BODY_LIMIT = 2_000_000
+PROPOSAL = (
+    "We pre-train a multilingual foundation model on European text and release checkpoints. "
+    "The hospital deploys AI triage in its emergency department with nurses and indicators."
+)
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+    startup_statuses: list[int | str] = field(default_factory=list)
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(model: Path, logs: Path, name: str, extra_env: dict[str, str]) -> Server:
+    port = free_port()
+    env = {**os.environ, "BENTOML_HOME": str(logs / f"bentoml-{name}"), **extra_env}
+    log = logs / f"{name}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "axistag", "serve", "--model", str(model), "--port", str(port)],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so the workers can be stopped with it
+    )
+    return Server(f"http://127.0.0.1:{port}", process, log)
+
+
+def wait_until_ready(server: Server) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"the server exited with {server.process.returncode}:\n{server.log_tail()}")
+        try:
+            status = httpx.get(server.url + "/readyz", timeout=3).status_code
+        except httpx.HTTPError:
+            status = "unreachable"
+        server.startup_statuses.append(status)
+        if status == 200:
+            return
+        time.sleep(0.2)
+    pytest.fail(f"not ready after {START_TIMEOUT} s:\n{server.log_tail()}")
+
+
+def stop_server(server: Server) -> None:
+    try:
+        os.killpg(server.process.pid, signal.SIGTERM)
+        server.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture(scope="module")
+def servers(tiny_model, tmp_path_factory):
+    logs = tmp_path_factory.mktemp("service-logs")
+    started = [
+        start_server(tiny_model, logs, "open", {"AXISTAG_MAX_BODY_BYTES": str(OPEN_BODY_LIMIT)}),
+        start_server(tiny_model, logs, "keyed", {"AXISTAG_API_KEY": API_KEY, **KEYED_LIMITS}),
+    ]
+    try:
+        for server in started:
+            wait_until_ready(server)
+        yield started
+    finally:
+        for server in started:
+            stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def open_server(servers) -> Server:
+    return servers[0]
+
+
+@pytest.fixture(scope="module")
+def keyed_server(servers) -> Server:
+    return servers[1]
+
+
+@pytest.fixture(scope="module")
+def client(open_server):
+    with httpx.Client(base_url=open_server.url, timeout=30) as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def keyed_client(keyed_server):
+    with httpx.Client(base_url=keyed_server.url, timeout=30) as session:
+        yield session
+
+
+def classify(client: httpx.Client, text: str, explain: bool = False) -> dict:
+    response = client.post("/classify", json={"text": text, "explain": explain})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+# --- readiness and health ------------------------------------------------------------------------------
+
+
+def test_ready_only_once_scoring_works(open_server, client):
+    # Before the first 200 the service was unreachable or said 503; from then on scoring answers at once.
+    assert set(open_server.startup_statuses[:-1]) <= {"unreachable", 503}
+    assert client.get("/readyz").status_code == 200
+    assert client.get("/livez").status_code == 200
+    assert classify(client, PROPOSAL)["model"]["name"] == "tiny"
+
+
+def test_metrics_are_prometheus_text(client):
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert "bentoml_service_request_total" in response.text
+
+
+# --- happy paths ---------------------------------------------------------------------------------------
+
+
+def test_classify_scores_every_axis(client, tiny_predictor):
+    result = classify(client, PROPOSAL)
+    assert [entry["axis"] for entry in result["axes"]] == list(AXES)
+    assert result["labels"] == [entry["axis"] for entry in result["axes"] if entry["selected"]]
+    assert all(entry["selected"] == (entry["score"] >= entry["threshold"]) for entry in result["axes"])
+    assert result["model"] == {"name": tiny_predictor.name, "version": tiny_predictor.version}
+    assert result["language"] == "en"
+    assert result["evidence"] is None
+    [expected] = tiny_predictor.predict([PROPOSAL])
+    for entry in result["axes"]:
+        assert entry["score"] == pytest.approx(expected.scores[entry["axis"]], abs=1e-5)
+
+
+def test_explain_gives_evidence_sentences_for_selected_axes(client):
+    result = classify(client, PROPOSAL, explain=True)
+    assert set(result["evidence"]) == set(result["labels"])
+    for sentences in result["evidence"].values():
+        for item in sentences:
+            assert PROPOSAL[item["start"] : item["end"]] == item["sentence"]
+
+
+def test_batch_keeps_order_and_ids(client):
+    texts = ["AI optimises the radio access network and saves energy at night.", PROPOSAL, "Un festival de musique."]
+    items = [{"id": f"p-{n}", "text": text} for n, text in enumerate(texts)]
+    response = client.post("/classify_batch", json={"items": items})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [result["id"] for result in body["results"]] == ["p-0", "p-1", "p-2"]
+    assert body["model"]["name"] == "tiny"
+    for text, result in zip(texts, body["results"], strict=True):
+        alone = classify(client, text)
+        assert [e["score"] for e in result["axes"]] == pytest.approx([e["score"] for e in alone["axes"]], abs=1e-5)
+
+
+def adaptive_batches(client: httpx.Client) -> tuple[float, float]:
+    """(model calls, calls that held a single request) of the scorer, from its Prometheus histogram."""
+    calls = single = 0.0
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith("bentoml_service_adaptive_batch_size_count"):
+            calls += float(line.rsplit(" ", 1)[1])
+        elif line.startswith("bentoml_service_adaptive_batch_size_bucket") and 'le="1.0"' in line:
+            single += float(line.rsplit(" ", 1)[1])
+    return calls, single
+
+
+def test_concurrent_requests_are_scored_together(open_server, client):
+    texts = [f"Proposal {n}: AI schedules GPU jobs across data centres for distributed training." for n in range(24)]
+    calls_before, single_before = adaptive_batches(client)
+
+    async def burst() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=open_server.url, timeout=60) as session:
+            return await asyncio.gather(*(session.post("/classify", json={"text": text}) for text in texts))
+
+    responses = asyncio.run(burst())
+    assert [response.status_code for response in responses] == [200] * len(texts)
+    calls, single = adaptive_batches(client)
+    assert calls - calls_before < len(texts)  # fewer model calls than requests
+    assert calls - calls_before > single - single_before  # at least one call held several requests
+
+
+def test_axes_by_get_and_post(client):
+    by_get, by_post = client.get("/axes"), client.post("/axes")
+    assert by_get.status_code == by_post.status_code == 200
+    assert by_get.json() == by_post.json()
+    axes = by_get.json()["axes"]
+    assert [(entry["axis"], entry["description"]) for entry in axes] == list(AXIS_DESCRIPTIONS.items())
+
+
+# --- bad input: a 4xx that names what is wrong, never a 5xx, never a hang ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "named"),
+    [
+        ("/classify", {"text": ""}, "text: String should have at least 1 character"),
+        ("/classify", {"text": " \n\t "}, "text: text is empty or only whitespace"),
+        ("/classify", {"text": "x" * 100_001}, "text: String should have at most 100000 characters"),
+        ("/classify", {"text": 5}, "text: Input should be a valid string"),
+        ("/classify", {"text": PROPOSAL, "explain": "yes"}, "explain: Input should be a valid boolean"),
+        ("/classify", {"txt": PROPOSAL}, "text: Field required"),
+        ("/classify", {"text": PROPOSAL, "language": "en"}, "language: Extra inputs are not permitted"),
+        ("/classify", [PROPOSAL], "Input should be an object"),
+        ("/classify_batch", {"items": []}, "items: List should have at least 1 item"),
+        ("/classify_batch", {"items": "abc"}, "items: Input should be a valid array"),
+        ("/classify_batch", {"items": [{"id": "a", "text": "ok"}, {"id": "b", "text": "  "}]}, "items.1.text:"),
+        ("/classify_batch", {"items": [{"id": "a", "text": "ok"}, {"id": 7, "text": "ok"}]}, "items.1.id:"),
+        ("/classify_batch", {"items": [{"text": "ok"}]}, "items.0.id: Field required"),
+        (
+            "/classify_batch",
+            {"items": [{"id": "a", "text": "one"}, {"id": "b", "text": "two"}, {"id": "a", "text": "three"}]},
+            "duplicate item ids: 'a' at items 0, 2",
+        ),
+        (
+            "/classify_batch",
+            {"items": [{"id": str(n), "text": "short text"} for n in range(257)]},
+            "items: List should have at most 256 items",
+        ),
+    ],
+)
+def test_invalid_body_is_refused_with_the_field_named(client, path, body, named):
+    response = client.post(path, json=body)
+    assert response.status_code == 400, response.text
+    assert named in response.json()["error"]
+
+
+def test_malformed_json_is_refused(client):
+    response = client.post("/classify", content=b'{"text": "unterminated', headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert "Invalid JSON" in response.json()["error"]
+
+
+def test_non_json_body_is_refused(client):
+    response = client.post("/classify", data={"text": PROPOSAL})
+    assert response.status_code == 415
+    assert "application/json" in response.json()["error"]
+
+
+def test_oversized_body_is_refused_before_parsing(client):
+    items = [{"id": str(n), "text": "x" * 99_000} for n in range(25)]
+    response = client.post("/classify_batch", json={"items": items})
+    assert response.status_code == 413
+    assert str(OPEN_BODY_LIMIT) in response.json()["error"]
+
+
+# --- API key and limits from the environment -----------------------------------------------------------
+
+
+def test_health_and_docs_stay_open_with_a_key(keyed_client):
+    for path in ("/readyz", "/livez", "/metrics", "/docs.json"):
+        assert keyed_client.get(path).status_code == 200, path
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": API_KEY}])
+def test_scoring_needs_the_key(keyed_client, headers):
+    for method, path in (("POST", "/classify"), ("POST", "/classify_batch"), ("POST", "/axes"), ("GET", "/axes")):
+        response = keyed_client.request(method, path, json={"text": PROPOSAL}, headers=headers)
+        assert response.status_code == 401, (method, path)
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_the_key_opens_scoring_and_limits_come_from_the_environment(keyed_client):
+    assert keyed_client.post("/classify", json={"text": PROPOSAL}, headers=AUTH).status_code == 200
+    assert keyed_client.get("/axes", headers=AUTH).status_code == 200
+    too_long = keyed_client.post("/classify", json={"text": "x" * 501}, headers=AUTH)
+    assert too_long.status_code == 400
+    assert "at most 500 characters" in too_long.json()["error"]
+    items = [{"id": str(n), "text": PROPOSAL} for n in range(4)]
+    too_many = keyed_client.post("/classify_batch", json={"items": items}, headers=AUTH)
+    assert too_many.status_code == 400
+    assert "at most 3 items" in too_many.json()["error"]
+    spec = keyed_client.get("/docs.json").json()
+    assert spec["components"]["securitySchemes"]["bearerKey"]["scheme"] == "bearer"
+    request_schema = spec["paths"]["/classify"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert request_schema["properties"]["text"]["maxLength"] == 500
+
+
+# --- property-based: the service against its own OpenAPI document -------------------------------------
+
+
+def unique_item_ids(_context, body):
+    """Batch ids must be unique, which JSON Schema cannot say: rename repeats, keeping every other property."""
+    if isinstance(body, dict) and isinstance(body.get("items"), list):
+        seen = set()
+        for number, item in enumerate(body["items"]):
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                if item["id"] in seen:
+                    item["id"] = f"{item['id'][:190]}~{number}"
+                seen.add(item["id"])
+    return body
+
+
+@pytest.fixture(scope="module")
+def api_schema(keyed_server):
+    # The keyed server: its small limits keep generated texts short, and its document declares the key.
+    schema = schemathesis.openapi.from_url(keyed_server.url + "/docs.json")
+    schema.hook("map_body")(unique_item_ids)
+    return schema
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
+def test_service_keeps_to_its_openapi_document(api_schema, mode):
+    # Valid requests must be answered 2xx and invalid ones 4xx, every answer matching the document, no 5xx.
+    # `allow_header_conformance` is left out: for `OPTIONS /axes` BentoML's router answers 405 with
+    # `Allow: POST`, not knowing the GET route mounted beside its POST one.
+    @given(case=api_schema.as_strategy(mode))
+    @settings(max_examples=80, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    def exchange(case):
+        case.call_and_validate(headers=AUTH, timeout=60, excluded_checks=[allow_header_conformance])
+
+    exchange()
+
+
+# --- the scorer in process: readiness follows the model loading ----------------------------------------
+
+
+def wait_for(condition, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_scorer_turns_ready_after_loading(tiny_model, tiny_predictor, monkeypatch):
+    from bentoml.exceptions import ServiceUnavailable
+
+    from serving.schemas import ScoringJob
+    from serving.service import AxisScorer
+
+    monkeypatch.setenv("AXISTAG_MODEL", str(tiny_model))
+    scorer = AxisScorer.inner()
+    assert not scorer.__is_ready__()
+    with pytest.raises(ServiceUnavailable, match="loading"):
+        scorer.score([ScoringJob(text=PROPOSAL)])
+    wait_for(scorer.__is_ready__)
+    assert scorer.__is_alive__()
+    [result] = scorer.score([ScoringJob(text=PROPOSAL)])
+    [expected] = tiny_predictor.predict([PROPOSAL])
+    assert result.labels == expected.labels
+
+
+def test_scorer_with_a_broken_model_stays_unready_and_says_why(tiny_model, tmp_path, monkeypatch):
+    from bentoml.exceptions import ServiceUnavailable
+
+    from serving.schemas import ScoringJob
+    from serving.service import AxisScorer
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model, broken)
+    manifest = json.loads((broken / "axistag.json").read_text())
+    with open(broken / next(iter(manifest["files"])), "ab") as weights:
+        weights.write(b"tampered")
+    monkeypatch.setenv("AXISTAG_MODEL", str(broken))
+    scorer = AxisScorer.inner()
+    wait_for(lambda: not scorer.__is_alive__())
+    assert not scorer.__is_ready__()
+    with pytest.raises(ServiceUnavailable, match="modified or corrupted"):
+        scorer.score([ScoringJob(text=PROPOSAL)])

@@ -1,0 +1,172 @@
+"""Streaming table reads and writes: every row comes out once, bad rows are flagged, not fatal."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from serving.tabular_io import (
+    TabularError,
+    arrow_table,
+    concatenate,
+    csv_cell,
+    detect_format,
+    input_fingerprint,
+    open_source,
+    write_chunk,
+)
+
+
+def test_format_comes_from_the_extension_unless_named(tmp_path):
+    assert detect_format(tmp_path / "a.CSV") == "csv"
+    assert detect_format(tmp_path / "a.ndjson") == "jsonl"
+    assert detect_format(tmp_path / "a.txt", "parquet") == "parquet"
+    with pytest.raises(TabularError, match="cannot tell the format"):
+        detect_format(tmp_path / "a.txt")
+    with pytest.raises(TabularError, match="unknown format 'xlsx'"):
+        detect_format(tmp_path / "a.csv", "xlsx")
+
+
+def test_csv_keeps_cells_verbatim_and_flags_bad_rows(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_bytes(b'\xef\xbb\xbfid,text\n007,"two\nlines, with a comma"\n\n008,caf\xe9\n009\n010,a,extra\n')
+    source = open_source(path, "csv")
+    assert source.columns == ["id", "text"]
+    rows = list(source.rows())
+    assert [row.values["id"] for row in rows] == ["007", "008", "009", "010"]
+    assert rows[0].values["text"] == "two\nlines, with a comma"
+    assert rows[0].problem is None
+    assert rows[1].values["text"] == "caf\ufffd"
+    assert rows[2].values["text"] is None
+    assert rows[2].problem == "line 6: 1 fields where the header has 2"
+    assert rows[3].problem == "line 7: 3 fields where the header has 2"
+    assert source.count_rows() == 4
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "empty file"), (b"id,id\n1,2\n", "duplicate column"), (b"id;text\n1;a\n", "only comma-separated")],
+)
+def test_csv_file_level_faults_stop(tmp_path, content, message):
+    path = tmp_path / "in.csv"
+    path.write_bytes(content)
+    with pytest.raises(TabularError, match=message):
+        open_source(path, "csv")
+
+
+def test_jsonl_bad_lines_become_flagged_rows(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"id": 1, "text": "a"}\n\n[1, 2]\n{oops\n{"id": 3, "extra": true}\n')
+    source = open_source(path, "jsonl")
+    assert source.columns == ["id", "text", "extra"]
+    rows = list(source.rows())
+    assert [row.line for row in rows] == [1, 3, 4, 5]
+    assert rows[1].problem == "line 3: a JSON list, not an object"
+    assert rows[2].problem.startswith("line 4: invalid JSON")
+    assert rows[2].values == {}
+    assert source.count_rows() == 4
+
+
+def test_unreadable_files_stop(tmp_path):
+    with pytest.raises(TabularError, match="no such file"):
+        open_source(tmp_path / "missing.csv", "csv")
+    with pytest.raises(TabularError, match="not a regular file"):
+        open_source(tmp_path, "jsonl")
+    fake = tmp_path / "fake.parquet"
+    fake.write_text("id,text\n1,a\n")
+    with pytest.raises(TabularError, match="cannot read it as parquet"):
+        open_source(fake, "parquet")
+
+
+def test_chunks_have_the_asked_size_across_parquet_row_groups(tmp_path):
+    path = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": list(range(23)), "text": [f"t{i}" for i in range(23)]}), path, row_group_size=7)
+    source = open_source(path, "parquet")
+    chunks = list(source.chunks(10))
+    assert [len(chunk) for chunk in chunks] == [10, 10, 3]
+    assert [row.values["id"] for chunk in chunks for row in chunk] == list(range(23))
+    assert source.count_rows() == 23
+
+
+def test_csv_cells():
+    assert [csv_cell(v) for v in (None, "x", True, 3, 0.5, float("nan"))] == ["", "x", "true", "3", "0.5", ""]
+    assert csv_cell({"a": [1]}) == '{"a": [1]}'
+
+
+def test_csv_parts_join_under_one_header_with_trailing_columns_last(tmp_path):
+    first, second = tmp_path / "0.csv", tmp_path / "1.csv"
+    write_chunk(first, "csv", [{"id": "1", "out": "x"}], ["id", "out"], {})
+    write_chunk(second, "csv", [{"id": "2", "late": "y", "out": "z"}], ["id", "late", "out"], {})
+    destination = tmp_path / "all.csv"
+    assert concatenate([first, second], "csv", destination, trailing=["out"]) == 2
+    with open(destination, newline="") as handle:
+        assert list(csv.reader(handle)) == [["id", "late", "out"], ["1", "", "x"], ["2", "y", "z"]]
+
+
+def test_jsonl_parts_join_byte_for_byte(tmp_path):
+    parts = []
+    for index in range(3):
+        part = tmp_path / f"{index}.jsonl"
+        write_chunk(part, "jsonl", [{"id": index, "text": "é"}, {"id": index + 10}], [], {})
+        parts.append(part)
+    destination = tmp_path / "all.jsonl"
+    assert concatenate(parts, "jsonl", destination, trailing=[]) == 6
+    lines = destination.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [0, 10, 1, 11, 2, 12]
+    assert json.loads(lines[0])["text"] == "é"
+
+
+def test_parquet_parts_with_disagreeing_types_are_reconciled(tmp_path):
+    """JSONL chunks can give a column ints in one chunk, strings or nothing in another."""
+    types = {"labels": pa.list_(pa.string())}
+    chunks = [
+        [{"id": 1, "note": None, "labels": ["a"]}],
+        [{"id": "x2", "note": "n", "labels": []}],
+        [{"id": 3, "labels": None, "mixed": [1, "a"]}],
+    ]
+    parts = []
+    for index, rows in enumerate(chunks):
+        part = tmp_path / f"{index}.parquet"
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        write_chunk(part, "parquet", rows, columns, types)
+        parts.append(part)
+    destination = tmp_path / "all.parquet"
+    assert concatenate(parts, "parquet", destination, trailing=["labels"]) == 3
+    table = pq.read_table(destination)
+    assert table.column_names == ["id", "note", "mixed", "labels"]
+    assert table.schema.field("id").type == pa.string()
+    assert table.schema.field("labels").type == pa.list_(pa.string())
+    assert table.to_pylist() == [
+        {"id": "1", "note": None, "mixed": None, "labels": ["a"]},
+        {"id": "x2", "note": "n", "mixed": None, "labels": []},
+        {"id": "3", "note": None, "mixed": '[1, "a"]', "labels": None},
+    ]
+
+
+def test_mixed_column_falls_back_to_json_text_alone():
+    table = arrow_table([{"a": 1, "b": 1}, {"a": "x", "b": 2}], ["a", "b"], {})
+    assert table.schema.field("a").type == pa.string()
+    assert table.column("a").to_pylist() == ["1", "x"]
+    assert table.schema.field("b").type == pa.int64()
+
+
+def test_empty_parquet_output_keeps_its_schema(tmp_path):
+    part = tmp_path / "0.parquet"
+    write_chunk(part, "parquet", [], ["id", "score"], {"id": pa.string(), "score": pa.float64()})
+    destination = tmp_path / "all.parquet"
+    assert concatenate([part], "parquet", destination, trailing=["score"]) == 0
+    assert pq.read_schema(destination).names == ["id", "score"]
+
+
+def test_fingerprint_notices_changed_content(tmp_path):
+    path = Path(tmp_path / "in.jsonl")
+    path.write_text('{"text": "a"}\n')
+    before = input_fingerprint(path)
+    assert input_fingerprint(path) == before
+    path.write_text('{"text": "b"}\n')
+    assert input_fingerprint(path)["head_sha256"] != before["head_sha256"]

@@ -1,0 +1,74 @@
+"""Train only the top encoder layers, reading the frozen bottom layers' output from a cache.
+
+When adapters sit in the top k layers only, the layers below never change during training: their output
+for a given text is computed once, and every training step runs (and back-propagates through) the top k
+layers alone. On two CPU cores this makes an epoch several times cheaper.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from model.classifier import AxisClassifier, mean_pool
+
+
+def bert_of(classifier: AxisClassifier) -> nn.Module:
+    """The `BertModel` inside the classifier, whether or not peft wraps it."""
+    encoder = classifier.encoder
+    return encoder.get_base_model() if hasattr(encoder, "get_base_model") else encoder
+
+
+class LayerCache:
+    """Hidden states after the first `split_at` layers, one tensor per text (no padding stored)."""
+
+    def __init__(self, classifier: AxisClassifier, split_at: int) -> None:
+        self.classifier = classifier
+        self.bert = bert_of(classifier)
+        self.split_at = split_at
+        self.states: list[torch.Tensor] = []
+
+    def _mask(self, hidden: torch.Tensor, attention_mask: torch.Tensor):
+        masks = self.bert._create_attention_masks(
+            attention_mask=attention_mask,
+            encoder_attention_mask=None,
+            embedding_output=hidden,
+            encoder_hidden_states=None,
+            cache=None,
+        )
+        return masks[0]
+
+    def fill(self, windows: list[list[int]], pad_id: int, batch_size: int = 32) -> None:
+        """Run embeddings and the bottom layers once per window, in eval mode (no dropout)."""
+        from tqdm.auto import tqdm
+
+        from model.windowing import length_batches, pad_batch
+
+        self.states = [torch.empty(0)] * len(windows)
+        self.bert.eval()
+        with torch.inference_mode():
+            batches = length_batches([len(w) for w in windows], batch_size, batch_size * 256)
+            for batch in tqdm(batches, desc="caching frozen layers", unit="batch"):
+                ids, mask = pad_batch([windows[i] for i in batch], pad_id)
+                hidden = self.bert.embeddings(input_ids=ids)
+                extended = self._mask(hidden, mask)
+                for layer in self.bert.encoder.layer[: self.split_at]:
+                    hidden = layer(hidden, extended)
+                for row, index in enumerate(batch):
+                    self.states[index] = hidden[row, : len(windows[index])].clone()
+        self.bert.train()
+
+    def logits(self, indices: list[int]) -> torch.Tensor:
+        """Forward the top layers, pooling and head for cached items (with gradients, in train mode)."""
+        states = [self.states[i] for i in indices]
+        width = max(len(s) for s in states)
+        hidden = torch.zeros(len(states), width, states[0].shape[-1])
+        mask = torch.zeros(len(states), width, dtype=torch.long)
+        for row, state in enumerate(states):
+            hidden[row, : len(state)] = state
+            mask[row, : len(state)] = 1
+        extended = self._mask(hidden, mask)
+        for layer in self.bert.encoder.layer[self.split_at :]:
+            hidden = layer(hidden, extended)
+        classifier = self.classifier
+        return classifier.head(classifier.dropout(mean_pool(hidden, mask)))
