@@ -24,6 +24,7 @@ from eval.metrics import (
     CALIBRATION_BINS,
     calibration_metrics,
     decide,
+    figure_value,
     per_axis_metrics,
     summary_metrics,
     thresholds_comparison,
@@ -104,14 +105,6 @@ def assess(
     samples.update(_threshold_scheme_samples(data, model, comparison, resamples))
     block["intervals"] = {name: percentile_interval(values) for name, values in samples.items()} | slice_intervals
     return Assessment(block, samples)
-
-
-def figure_value(block: dict, name: str) -> float | None:
-    """The value of a figure in a block from its dotted name (`per_axis.cloud.f1`)."""
-    value = block
-    for part in name.split("."):
-        value = value[part]
-    return value
 
 
 def compare(model: Assessment, reference: Assessment) -> dict:

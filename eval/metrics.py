@@ -33,6 +33,14 @@ def finite_or_none(value: float) -> float | None:
     return value if np.isfinite(value) else None
 
 
+def figure_value(block: dict, name: str) -> float | int | None:
+    """A figure of a report block by its dotted name, e.g. `per_axis.cloud.f1` or `calibration.ece`."""
+    value = block
+    for part in name.split("."):
+        value = value[part]
+    return value
+
+
 def decide(scores: np.ndarray, thresholds: Sequence[float] | float) -> np.ndarray:
     """The multi-hot decisions a model makes with these thresholds (score >= threshold, as the predictor)."""
     return (np.asarray(scores) >= np.asarray(thresholds, dtype=float)).astype(int)

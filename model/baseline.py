@@ -36,7 +36,9 @@ def build_tfidf_pipeline(c: float = 8.0, seed: int = 0) -> Pipeline:
             ),
         ]
     )
-    classifier = OneVsRestClassifier(LogisticRegression(C=c, class_weight="balanced", max_iter=2000, random_state=seed))
+    classifier = OneVsRestClassifier(
+        LogisticRegression(C=c, class_weight="balanced", solver="liblinear", random_state=seed)
+    )
     return Pipeline([("features", features), ("classifier", classifier)])
 
 
@@ -53,9 +55,14 @@ class TfidfScorer:
 
 
 def save_tfidf_pipeline(pipeline: Pipeline, path: Path) -> None:
+    """Store with skops, compressed; vocabulary indices as plain ints (numpy ints cost one file each)."""
+    import zipfile
+
     import skops.io as sio
 
-    sio.dump(pipeline, path)
+    for _, vectorizer in pipeline.named_steps["features"].transformer_list:
+        vectorizer.vocabulary_ = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
+    sio.dump(pipeline, path, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
 
 
 def load_tfidf_scorer(folder: Path) -> TfidfScorer:

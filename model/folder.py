@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from model.backbone import sha256_file
+from model.hashing import sha256_file
 
 MANIFEST = "axistag.json"
 FORMAT_VERSION = 1

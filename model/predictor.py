@@ -66,7 +66,8 @@ class Predictor:
         self.languages = set(manifest.get("languages", []))
 
     @classmethod
-    def load(cls, path: Path | str | None = None) -> Predictor:
+    def load(cls, path: Path | str | None = None, precision: str | None = None) -> Predictor:
+        """`precision` (fp32, bf16 or int8; default $AXISTAG_PRECISION or fp32) applies to transformer models."""
         folder = Path(path) if path else default_model_path()
         manifest = read_manifest(folder)
         if tuple(manifest["axes"]) != AXES:
@@ -77,7 +78,8 @@ class Predictor:
             return cls(load_tfidf_scorer(folder), manifest)
         from model.transformer_scorer import load_transformer_scorer
 
-        return cls(load_transformer_scorer(folder, manifest), manifest)
+        precision = precision or os.environ.get("AXISTAG_PRECISION", "fp32")
+        return cls(load_transformer_scorer(folder, manifest, precision), manifest)
 
     @property
     def name(self) -> str:

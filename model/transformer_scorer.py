@@ -15,20 +15,34 @@ from model.windowing import WindowSettings, aggregate, encode_windows, length_ba
 WEIGHTS_FILE = "adapter_and_head.safetensors"
 MAX_BATCH = 32
 MAX_TOKENS_PER_BATCH = 8192
+PRECISIONS = ("fp32", "bf16", "int8")
+
+
+def with_precision(classifier: AxisClassifier, precision: str) -> AxisClassifier:
+    """int8: dynamic quantisation of every linear layer (weights int8, activations quantised on the fly)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    if precision == "int8":
+        from torch.ao.quantization import quantize_dynamic
+
+        return quantize_dynamic(classifier, {torch.nn.Linear}, dtype=torch.qint8)
+    return classifier
 
 
 class TransformerScorer:
     """Scores texts with an `AxisClassifier`; long texts are split into overlapping windows."""
 
-    def __init__(self, classifier: AxisClassifier, tokenizer, windows: WindowSettings) -> None:
-        self.classifier = classifier.eval()
+    def __init__(self, classifier: AxisClassifier, tokenizer, windows: WindowSettings, precision: str = "fp32") -> None:
+        self.classifier = with_precision(classifier.eval(), precision)
         self.tokenizer = tokenizer
         self.windows = windows
+        self.precision = precision
 
     def window_logits(self, windows: list[list[int]]) -> np.ndarray:
         result = np.zeros((len(windows), self.classifier.head.out_features), dtype=np.float32)
         lengths = [len(window) for window in windows]
-        with torch.inference_mode():
+        bf16 = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16")
+        with torch.inference_mode(), bf16:
             for batch in length_batches(lengths, MAX_BATCH, MAX_TOKENS_PER_BATCH):
                 ids, mask = pad_batch([windows[i] for i in batch], self.tokenizer.pad_token_id)
                 result[batch] = self.classifier(ids, mask).float().numpy()
@@ -42,7 +56,7 @@ class TransformerScorer:
         return aggregate(per_window, encoded.owner, len(texts), self.windows.aggregation)
 
 
-def load_transformer_scorer(folder: Path, manifest: dict) -> TransformerScorer:
+def load_transformer_scorer(folder: Path, manifest: dict, precision: str = "fp32") -> TransformerScorer:
     """Rebuild the classifier on its recorded backbone, refusing a backbone that is not the same one."""
     recorded = manifest["backbone"]
     identity = backbone_identity(recorded["name"])
@@ -64,4 +78,4 @@ def load_transformer_scorer(folder: Path, manifest: dict) -> TransformerScorer:
         )
     if lora:
         merge_lora(classifier)
-    return TransformerScorer(classifier, tokenizer, WindowSettings(**manifest["windows"]))
+    return TransformerScorer(classifier, tokenizer, WindowSettings(**manifest["windows"]), precision)

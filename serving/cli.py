@@ -1,4 +1,4 @@
-"""`axistag serve`, `axistag relabel` and `axistag bench`."""
+"""`axistag serve` and `axistag bench`."""
 
 from __future__ import annotations
 
@@ -56,12 +56,6 @@ def serve(
     command = bentoml_serve_command(host, port)
     # Replace this process: BentoML's supervisor then receives Ctrl+C and termination signals directly.
     os.execve(command[0], command, environment)
-
-
-def relabel() -> None:
-    """Batch relabelling is not available yet in this version."""
-    typer.echo("axistag relabel is not implemented yet", err=True)
-    raise typer.Exit(2)
 
 
 def bench() -> None:

@@ -52,8 +52,9 @@ def _description(settings: ServiceSettings) -> str:
         "Tags AI project proposals, in any language, with the eight IPCEI-AI priority axes: per axis a "
         "calibrated score, the model's threshold and the decision, plus a review flag and, on request, "
         "the sentences that support each selected axis.\n\n"
-        f"Limits: {settings.max_text_chars} characters per text, {settings.max_batch_items} items per batch, "
-        f"{settings.max_body_bytes} bytes per request, {settings.timeout_seconds} s per request. {access} "
+        f"Limits: {settings.max_text_chars} characters per text; {settings.max_batch_items} items and "
+        f"{settings.max_batch_chars} characters per batch; {settings.max_body_bytes} bytes per request body; "
+        f"{settings.timeout_seconds} s per request. {access} "
         "`/readyz` answers 200 once the model is loaded."
     )
 

@@ -90,9 +90,22 @@ class ClassifyBatchRequest(Request):
     items: list[BatchItem] = Field(
         min_length=1,
         max_length=LIMITS.max_batch_items,
-        description=f"The proposals to classify, at most {LIMITS.max_batch_items}; results keep this order.",
+        description=(
+            f"The proposals to classify: at most {LIMITS.max_batch_items} items and {LIMITS.max_batch_chars} "
+            "characters in all. Results keep this order."
+        ),
     )
     explain: ExplainFlag = False
+
+    @model_validator(mode="after")
+    def _within_the_character_budget(self) -> ClassifyBatchRequest:
+        total = sum(len(item.text) for item in self.items)
+        if total > LIMITS.max_batch_chars:
+            raise ValueError(
+                f"the items hold {total} characters in all, more than the limit of {LIMITS.max_batch_chars}: "
+                "split them into several requests"
+            )
+        return self
 
     @model_validator(mode="after")
     def _ids_are_unique(self) -> ClassifyBatchRequest:

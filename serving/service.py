@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 import threading
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import aiohttp
@@ -30,8 +32,10 @@ from starlette.routing import Route
 from model.axes import AXIS_DESCRIPTIONS
 from serving.auth import BearerTokenMiddleware
 from serving.errors import error_response
+from serving.file_scoring import UploadError, labelled_file, max_upload_bytes, open_upload, receive_upload
 from serving.model_store import served_model_folder
 from serving.openapi import complete_spec
+from serving.page import page_routes
 from serving.request_guard import RequestGuardMiddleware
 from serving.schemas import (
     AxesResponse,
@@ -52,6 +56,8 @@ if TYPE_CHECKING:
     from model.predictor import Predictor
 
 SETTINGS = service_settings()
+MAX_UPLOAD_BYTES = max_upload_bytes()
+FILE_ROUTE = "/classify_file"
 T = TypeVar("T")
 logger = logging.getLogger("bentoml.serve.axistag")
 
@@ -181,11 +187,34 @@ def unavailable() -> JSONResponse:
     return error_response(503, "the model is not ready: it is loading, failed to load, or the service is overloaded")
 
 
+async def classify_file(request: Request) -> Response:
+    """`POST /classify_file`: a CSV or JSONL body scored row by row, answered in `axistag relabel`'s format.
+
+    A plain route rather than a BentoML API: its body is the file itself, not JSON. The texts go to the
+    scoring workers like those of `/classify_batch`; reading and writing the table run off the event loop.
+    """
+    service = bentoml.get_current_service()
+    try:
+        upload = await receive_upload(request, MAX_UPLOAD_BYTES)
+        with tempfile.TemporaryDirectory(prefix="axistag-upload-") as folder:
+            table = await asyncio.to_thread(open_upload, upload, Path(folder), SETTINGS.max_batch_chars)
+            model, results = await service.score_texts(table.texts)
+            labelled = await asyncio.to_thread(labelled_file, table, model, results)
+    except UploadError as error:
+        return error_response(error.status, str(error), errors=[{"loc": [error.field], "msg": str(error)}])
+    except ServiceUnavailable:
+        return unavailable()
+    return Response(labelled.content, media_type=labelled.media_type, headers=labelled.headers())
+
+
 # Routes that BentoML's `@bentoml.api` cannot declare; a mount at "/" only answers the paths it knows.
+# The page's `/` comes before BentoML's own index page, which it replaces.
 EXTRA_ROUTES = Starlette(
     routes=[
         Route("/axes", axes_page, methods=["GET"]),
         Route("/docs.json", openapi_document, methods=["GET"]),
+        Route(FILE_ROUTE, classify_file, methods=["POST"]),
+        *page_routes(SETTINGS.max_text_chars, MAX_UPLOAD_BYTES),
     ]
 )
 
@@ -215,6 +244,12 @@ class AxisTagService:
     async def _score(self, jobs: list[ScoringJob]) -> tuple[ModelInfo, list[Classification]]:
         schema = await self.model_schema()
         return schema.model, await scorer_call(lambda: self.scorer.to_async.score(jobs))
+
+    async def score_texts(self, texts: list[str]) -> tuple[ModelInfo, list[Classification]]:
+        """Score texts without evidence, for the routes that BentoML's API methods cannot declare."""
+        if not texts:
+            return (await self.model_schema()).model, []
+        return await self._score([ScoringJob(text=text) for text in texts])
 
     @bentoml.api(route="/classify", input_spec=ClassifyRequest, output_spec=ClassifyResponse)
     async def classify(self, text: str, explain: bool = False) -> ClassifyResponse | Response:
@@ -248,8 +283,8 @@ class AxisTagService:
             return unavailable()
 
 
-# Every route of the service's own API is guarded; health, metrics and docs routes are left open.
+# Every route of the service's own API is guarded; health, metrics, docs and the page are left open.
 # The first middleware added is the outermost: an unauthenticated caller learns nothing about limits.
 API_PATHS = frozenset(api.route for api in AxisTagService.apis.values())
-AxisTagService.add_asgi_middleware(BearerTokenMiddleware, api_key=SETTINGS.api_key, protected=API_PATHS)
+AxisTagService.add_asgi_middleware(BearerTokenMiddleware, api_key=SETTINGS.api_key, protected=API_PATHS | {FILE_ROUTE})
 AxisTagService.add_asgi_middleware(RequestGuardMiddleware, settings=SETTINGS, paths=API_PATHS)

@@ -7,6 +7,7 @@ so the request schemas, the batching and the thread counts agree without passing
 | --------------------------- | ---------------- | ---------------------------------------------------------- |
 | `AXISTAG_MAX_TEXT_CHARS`    | 100000           | longest accepted proposal text, in characters              |
 | `AXISTAG_MAX_BATCH_ITEMS`   | 256              | most items in one `/classify_batch` request                 |
+| `AXISTAG_MAX_BATCH_CHARS`   | 1000000          | most characters in one `/classify_batch` request, all items |
 | `AXISTAG_MAX_BODY_BYTES`    | 33554432 (32 MiB)| largest accepted request body                              |
 | `AXISTAG_API_KEY`           | (unset: open)    | when set, scoring endpoints need `Authorization: Bearer …` |
 | `AXISTAG_WORKERS`           | 1                | scoring worker processes, each holding one model copy      |
@@ -52,6 +53,8 @@ def _integer(environ: Mapping[str, str], name: str, default: int, minimum: int =
 class ServiceSettings:
     max_text_chars: int = 100_000
     max_batch_items: int = 256
+    # Bounds the work of one request (about a minute of scoring on two CPU cores with the default model).
+    max_batch_chars: int = 1_000_000
     max_body_bytes: int = 32 * 1024 * 1024
     api_key: str | None = None
     workers: int = 1
@@ -66,6 +69,7 @@ class ServiceSettings:
         return cls(
             max_text_chars=_integer(environ, "AXISTAG_MAX_TEXT_CHARS", cls.max_text_chars),
             max_batch_items=_integer(environ, "AXISTAG_MAX_BATCH_ITEMS", cls.max_batch_items),
+            max_batch_chars=_integer(environ, "AXISTAG_MAX_BATCH_CHARS", cls.max_batch_chars),
             max_body_bytes=_integer(environ, "AXISTAG_MAX_BODY_BYTES", cls.max_body_bytes),
             api_key=environ.get("AXISTAG_API_KEY") or None,
             workers=workers,

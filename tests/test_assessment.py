@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from eval.assessment import assess, compare, figure_value
+from eval.assessment import assess, compare
 from eval.bootstrap import draw_resamples
 from eval.dataset import load_evaluation_data
+from eval.metrics import figure_value
 from eval.scoring import score_model
 from eval.slices import item_languages, slice_masks
 
@@ -40,9 +40,3 @@ def test_a_model_compared_with_itself(assessed):
     assert entry["test"]["difference"] == 0.0
     assert entry["test"]["p_value"] == 1.0
     assert all(f["difference"] in (0.0, None) for f in entry["figures"].values())
-
-
-def test_figure_value_follows_dotted_names(assessed):
-    block = assessed.block
-    assert figure_value(block, "per_axis.cloud.f1") == block["per_axis"]["cloud"]["f1"]
-    assert np.isfinite(figure_value(block, "calibration.ece"))

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eval.metrics import calibration_metrics, decide, per_axis_metrics, summary_metrics, thresholds_comparison
+from eval.metrics import (
+    calibration_metrics,
+    decide,
+    figure_value,
+    per_axis_metrics,
+    summary_metrics,
+    thresholds_comparison,
+)
 from model.calibration import expected_calibration_error
 
 AXES = ("a", "b", "c")
@@ -110,3 +117,12 @@ def test_thresholds_comparison_applies_both_schemes_to_the_same_scores():
     assert comparison["per_axis"]["per_axis_f1"]["b"] == pytest.approx(2 / 3)
     assert comparison["global"]["per_axis_f1"]["b"] == pytest.approx(1.0)
     assert comparison["global"]["macro_f1"] == pytest.approx(0.75)
+
+
+def test_figure_value_follows_dotted_names():
+    block = {"macro_f1": 0.5, "per_axis": {"cloud": {"f1": None}}, "calibration": {"ece": 0.1}}
+    assert figure_value(block, "macro_f1") == 0.5
+    assert figure_value(block, "per_axis.cloud.f1") is None
+    assert figure_value(block, "calibration.ece") == 0.1
+    with pytest.raises(KeyError):
+        figure_value(block, "per_axis.data.f1")

@@ -37,14 +37,12 @@ def test_export_then_resolve_from_a_bento(tiny_model, tmp_path):
     assert explicit == ["None", "None"]  # AXISTAG_MODEL wins: the predictor reads it itself
 
 
-def test_export_refuses_a_folder_that_is_not_a_model(tmp_path):
-    env = {**os.environ, "BENTOML_HOME": str(tmp_path / "bentoml"), "BENTOML_DO_NOT_TRACK": "True"}
-    done = subprocess.run(
-        [sys.executable, "-m", "axistag", "serve", "--export", "--model", str(tmp_path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 2
-    assert "not an axistag model folder" in done.stderr
+def test_serve_refuses_a_folder_that_is_not_a_model(tmp_path):
+    from typer.testing import CliRunner
+
+    from axistag.cli import app
+
+    for arguments in (["--export"], []):
+        result = CliRunner().invoke(app, ["serve", "--model", str(tmp_path), *arguments])
+        assert result.exit_code == 2
+        assert "not an axistag model folder" in result.output

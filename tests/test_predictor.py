@@ -64,3 +64,22 @@ def test_baseline_shares_the_api(tiny_baseline):
     baseline = Predictor.load(tiny_baseline)
     [prediction] = baseline.predict(["AI optimises the radio access network and puts cells to sleep."])
     assert set(prediction.scores) == set(baseline.axes)
+
+
+def test_reduced_precisions_stay_close_to_fp32(tiny_model, tiny_predictor):
+    from model.predictor import Predictor
+
+    texts = ["AI optimises the radio access network.", LONG_TEXT]
+    reference = tiny_predictor.probabilities(texts)
+    for precision in ("bf16", "int8"):
+        scores = Predictor.load(tiny_model, precision=precision).probabilities(texts)
+        np.testing.assert_allclose(scores, reference, atol=0.05)
+
+
+def test_unknown_precision_is_refused(tiny_model):
+    import pytest
+
+    from model.predictor import Predictor
+
+    with pytest.raises(ValueError, match="unknown precision"):
+        Predictor.load(tiny_model, precision="fp8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from importlib.util import find_spec
 
 import pytest
 
@@ -67,26 +68,27 @@ def test_text_is_escaped():
     )
 
 
+HAS_BROWSER = bool(shutil.which("chromium") and shutil.which("chromedriver") and find_spec("selenium"))
+
+
 @pytest.fixture(scope="module")
 def browser():
-    webdriver = pytest.importorskip("selenium.webdriver")
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver:
-        pytest.skip("chromium and chromedriver are not installed (scripts/setup-browser.sh)")
+    from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    options.binary_location = chromium
+    options.binary_location = shutil.which("chromium")
     with tempfile.TemporaryDirectory(prefix="axistag-chromium-") as profile:
         for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={WINDOW_WIDTH},1000"):
             options.add_argument(flag)
-        session = webdriver.Chrome(service=Service(driver), options=options)
+        session = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
         try:
             yield session
         finally:
             session.quit()
 
 
+@pytest.mark.skipif(not HAS_BROWSER, reason="needs chromium, chromedriver (scripts/setup-browser.sh) and selenium")
 def test_every_plot_loads_in_chromium(browser, tiny_evaluation, tmp_path):
     browser.get((tiny_evaluation / "report.html").as_uri())
     images = browser.execute_script(

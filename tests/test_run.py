@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from eval.assessment import figure_value
+from eval.metrics import figure_value
 
 FIGURES = (
     "macro_f1",

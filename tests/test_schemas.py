@@ -67,6 +67,13 @@ def test_too_many_items_are_refused():
     assert str(LIMITS.max_batch_items) in message
 
 
+def test_a_batch_over_the_character_budget_is_refused():
+    count = LIMITS.max_batch_chars // LIMITS.max_text_chars + 1  # each text within its own limit
+    items = [{"id": str(n), "text": "x" * LIMITS.max_text_chars} for n in range(count)]
+    _, message = error_of(ClassifyBatchRequest, {"items": items})
+    assert f"{count * LIMITS.max_text_chars} characters in all" in message
+
+
 def test_published_pattern_agrees_with_the_check_on_every_character():
     # The JSON Schema pattern is what clients and fuzzers see; it must accept exactly what validation accepts.
     pattern = re.compile(ClassifyRequest.model_json_schema()["properties"]["text"]["pattern"])

@@ -11,6 +11,7 @@ def test_defaults_without_variables():
     settings = ServiceSettings.from_env({})
     assert settings.max_text_chars == 100_000
     assert settings.max_batch_items == 256
+    assert settings.max_batch_chars == 1_000_000
     assert settings.api_key is None
     assert settings.workers == 1
     assert settings.torch_threads == available_cpus()
@@ -21,13 +22,15 @@ def test_variables_override_the_defaults():
         {
             "AXISTAG_MAX_TEXT_CHARS": "500",
             "AXISTAG_MAX_BATCH_ITEMS": "3",
+            "AXISTAG_MAX_BATCH_CHARS": "900",
             "AXISTAG_MAX_BODY_BYTES": "4096",
             "AXISTAG_API_KEY": "secret",
             "AXISTAG_SCORING_BATCH": "8",
             "AXISTAG_TIMEOUT": "5",
         }
     )
-    assert (settings.max_text_chars, settings.max_batch_items, settings.max_body_bytes) == (500, 3, 4096)
+    assert (settings.max_text_chars, settings.max_batch_items, settings.max_batch_chars) == (500, 3, 900)
+    assert settings.max_body_bytes == 4096
     assert (settings.api_key, settings.scoring_batch, settings.timeout_seconds) == ("secret", 8, 5)
 
 

@@ -1,0 +1,240 @@
+"""`POST /classify_file`: a small CSV or JSONL upload scored row by row, returned as `axistag relabel` writes it.
+
+The upload goes through the relabelling command's own checks (`plan_relabel`) and row builder (`ChunkScorer`),
+so the file that comes back has exactly the columns and cell formats of `axistag relabel`. Only the model call
+differs: the service's front holds no model, so the texts are scored by the scoring workers first and the row
+builder is handed their results. Every refusal names the request field at fault (`file` or `text_column`), so
+a form can show it next to that field.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from starlette.requests import Request
+
+from model.axes import AXES
+from model.predictor import Prediction
+from serving.relabel import (
+    ChunkRecord,
+    ChunkScorer,
+    RelabelError,
+    RelabelPlan,
+    RelabelRequest,
+    plan_relabel,
+    text_problem,
+)
+from serving.schemas import Classification, ModelInfo
+from serving.settings import _integer
+from serving.tabular_io import EXTENSIONS, FORMATS, SourceRow, TabularError, open_source, write_chunk
+
+DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+UPLOAD_FORMATS = {name: fmt for name, fmt in FORMATS.items() if fmt in ("csv", "jsonl")}
+MEDIA_TYPE_FORMATS = {
+    "text/csv": "csv",
+    "application/x-ndjson": "jsonl",
+    "application/jsonl": "jsonl",
+    "application/x-jsonlines": "jsonl",
+}
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
+LONGEST_NAME_BYTES = 200
+LONGEST_COLUMN_NAME = 200
+BINARY_SNIFF_BYTES = 8192  # a NUL byte this early means a spreadsheet or an archive, not CSV or JSONL text
+
+
+def max_upload_bytes(environ: Mapping[str, str] | None = None) -> int:
+    """The largest accepted upload, from `AXISTAG_MAX_UPLOAD_BYTES` (default 2 MiB)."""
+    return _integer(os.environ if environ is None else environ, "AXISTAG_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
+
+
+class UploadError(ValueError):
+    """An upload the service refuses: the HTTP status, the request field at fault, and why."""
+
+    def __init__(self, status: int, field: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Upload:
+    """The uploaded file's bytes, what it is called, its format, and which column holds the texts."""
+
+    content: bytes
+    filename: str
+    format: str
+    text_column: str
+
+
+@dataclass(frozen=True)
+class UploadedTable:
+    """An upload that passed the relabelling checks: its rows, and the texts among them that can be scored."""
+
+    plan: RelabelPlan
+    rows: list[SourceRow]
+    texts: list[str]
+
+
+@dataclass(frozen=True)
+class LabelledFile:
+    content: bytes
+    filename: str
+    media_type: str
+    record: ChunkRecord
+
+    def headers(self) -> dict[str, str]:
+        """A download name (RFC 6266, UTF-8 safe) and the row counts, so a caller can summarise without parsing."""
+        return {
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(self.filename)}",
+            "X-Axistag-Rows": str(self.record.rows),
+            "X-Axistag-Scored": str(self.record.scored),
+            "X-Axistag-Errors": str(self.record.errors),
+            "X-Axistag-Needs-Review": str(self.record.needs_review),
+        }
+
+
+async def receive_upload(request: Request, max_bytes: int) -> Upload:
+    """The upload of `POST /classify_file?filename=…&text_column=…`, whose body is the file itself.
+
+    The format comes from the file name's extension, else from the Content-Type; the body is read no further
+    than the size limit.
+    """
+    filename = request.query_params.get("filename", "").strip()
+    text_column = request.query_params.get("text_column", "text").strip()
+    if not text_column or len(text_column) > LONGEST_COLUMN_NAME:
+        raise UploadError(
+            400, "text_column", f"name the column that holds the texts (1 to {LONGEST_COLUMN_NAME} characters)"
+        )
+    fmt = _upload_format(filename, request.headers.get("content-type", ""))
+    declared = request.headers.get("content-length", "").strip()
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(max_bytes)
+    content = b"".join([chunk async for chunk in _limited(request.stream(), max_bytes)])
+    name = _stored_name(filename, fmt)
+    if not content.strip():
+        raise UploadError(400, "file", f"{name} is empty")
+    if b"\x00" in content[:BINARY_SNIFF_BYTES]:
+        raise UploadError(400, "file", f"{name} is not a text file: save it as CSV or JSONL in UTF-8")
+    return Upload(content, name, fmt, text_column)
+
+
+def _upload_format(filename: str, content_type: str) -> str:
+    accepted = ", ".join(UPLOAD_FORMATS)
+    if filename:
+        fmt = UPLOAD_FORMATS.get(Path(filename).suffix.lower())
+        if fmt is None:
+            raise UploadError(415, "file", f"{Path(filename).name}: only {accepted} files can be scored")
+        return fmt
+    media_type = content_type.split(";")[0].strip().lower()
+    fmt = MEDIA_TYPE_FORMATS.get(media_type)
+    if fmt is None:
+        raise UploadError(
+            415,
+            "file",
+            f"cannot tell the format of the file: give its name (?filename=…, ending in {accepted}) "
+            "or send it as text/csv or application/x-ndjson",
+        )
+    return fmt
+
+
+def _stored_name(filename: str, fmt: str) -> str:
+    """The upload's own name when it is safe to use as a file name (it appears in messages), else a neutral one."""
+    name = Path(filename).name
+    if name and "\x00" not in name and len(name.encode()) <= LONGEST_NAME_BYTES:
+        return name
+    return "upload" + EXTENSIONS[fmt]
+
+
+def _too_large(max_bytes: int) -> UploadError:
+    return UploadError(413, "file", f"the file is larger than {max_bytes} bytes (AXISTAG_MAX_UPLOAD_BYTES)")
+
+
+async def _limited(chunks: AsyncIterator[bytes], max_bytes: int) -> AsyncIterator[bytes]:
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+        yield chunk
+
+
+def open_upload(upload: Upload, folder: Path, max_characters: int) -> UploadedTable:
+    """Write the upload into `folder` and check it as `axistag relabel` would; `max_characters` of text at most."""
+    path = folder / upload.filename
+    path.write_bytes(upload.content)
+    try:
+        columns = open_source(path, upload.format).columns
+        if columns and upload.text_column not in columns:
+            available = ", ".join(repr(column) for column in columns)
+            raise UploadError(
+                400, "text_column", f"{upload.filename} has no column {upload.text_column!r}; its columns: {available}"
+            )
+        request = RelabelRequest(
+            input=path, output=folder / f"labelled{EXTENSIONS[upload.format]}", text_column=upload.text_column
+        )
+        plan = plan_relabel(request)
+        rows = list(plan.source.rows())
+    except (TabularError, RelabelError) as error:
+        raise UploadError(400, "file", str(error).replace(f"{folder}{os.sep}", "")) from error
+    if not rows:
+        raise UploadError(400, "file", f"{upload.filename} holds no rows to score")
+    texts = [row.values[upload.text_column] for row in rows if _scorable(row, upload.text_column)]
+    characters = sum(len(text) for text in texts)
+    if characters > max_characters:
+        raise UploadError(
+            413,
+            "file",
+            f"the texts of {upload.filename} hold {characters} characters in all, more than the limit of "
+            f"{max_characters} (AXISTAG_MAX_BATCH_CHARS): split the file",
+        )
+    return UploadedTable(plan, rows, texts)
+
+
+def _scorable(row: SourceRow, column: str) -> bool:
+    """The rows `ChunkScorer` sends to the model; the others get an `error` cell instead of scores."""
+    return row.problem is None and text_problem(row.values, column) is None
+
+
+@dataclass(frozen=True)
+class ScoredTexts:
+    """Stands in for the `Predictor` of `ChunkScorer`: answers with the predictions the scoring workers made."""
+
+    name: str
+    version: str
+    axes: Sequence[str]
+    predictions: Mapping[str, Prediction]
+
+    def predict(self, texts: Sequence[str], explain: bool = False) -> list[Prediction]:
+        return [self.predictions[text] for text in texts]
+
+
+def as_prediction(result: Classification) -> Prediction:
+    """The scoring workers' answer in the `Predictor`'s own terms, for the relabelling row builder."""
+    return Prediction(
+        scores={entry.axis: entry.score for entry in result.axes},
+        thresholds={entry.axis: entry.threshold for entry in result.axes},
+        labels=list(result.labels),
+        needs_review=result.needs_review,
+        review_reasons=list(result.review_reasons),
+        language=result.language,
+    )
+
+
+def labelled_file(table: UploadedTable, model: ModelInfo, results: Sequence[Classification]) -> LabelledFile:
+    """The upload's rows with the relabelling columns added, as one file in the upload's format."""
+    predictions = {text: as_prediction(result) for text, result in zip(table.texts, results, strict=True)}
+    scorer = ChunkScorer(table.plan, ScoredTexts(model.name, model.version, AXES, predictions))
+    rows, _, record = scorer.score(0, 0, table.rows)
+    output = table.plan.request.output
+    write_chunk(output, table.plan.output_format, rows, scorer.chunk_columns(table.rows), scorer.types)
+    stem = Path(table.plan.request.input.name).stem
+    return LabelledFile(
+        content=output.read_bytes(),
+        filename=f"{stem}.labelled{output.suffix}",
+        media_type=MEDIA_TYPES[table.plan.output_format],
+        record=record,
+    )
