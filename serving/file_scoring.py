@@ -29,10 +29,8 @@ from serving.relabel import (
     text_problem,
 )
 from serving.schemas import Classification, ModelInfo
-from serving.settings import _integer
 from serving.tabular_io import EXTENSIONS, FORMATS, SourceRow, TabularError, open_source, write_chunk
 
-DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 UPLOAD_FORMATS = {name: fmt for name, fmt in FORMATS.items() if fmt in ("csv", "jsonl")}
 MEDIA_TYPE_FORMATS = {
     "text/csv": "csv",
@@ -46,18 +44,24 @@ LONGEST_COLUMN_NAME = 200
 BINARY_SNIFF_BYTES = 8192  # a NUL byte this early means a spreadsheet or an archive, not CSV or JSONL text
 
 
-def max_upload_bytes(environ: Mapping[str, str] | None = None) -> int:
-    """The largest accepted upload, from `AXISTAG_MAX_UPLOAD_BYTES` (default 2 MiB)."""
-    return _integer(os.environ if environ is None else environ, "AXISTAG_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
-
-
 class UploadError(ValueError):
-    """An upload the service refuses: the HTTP status, the request field at fault, and why."""
+    """An upload the service refuses: the HTTP status, the request field at fault, and why.
 
-    def __init__(self, status: int, field: str, message: str) -> None:
+    `kind` and `context` say the same as the message in a form a program can act on (a page can word it in
+    its own language); they take the places of `type` and `ctx` in pydantic's validation errors.
+    """
+
+    def __init__(self, status: int, field: str, kind: str, message: str, **context: object) -> None:
         super().__init__(message)
         self.status = status
         self.field = field
+        self.kind = kind
+        self.context = context
+
+    def detail(self) -> dict:
+        """The error as one entry of the `errors` list of an error response."""
+        entry = {"loc": [self.field], "msg": str(self), "type": self.kind}
+        return entry | ({"ctx": self.context} if self.context else {})
 
 
 @dataclass(frozen=True)
@@ -106,9 +110,8 @@ async def receive_upload(request: Request, max_bytes: int) -> Upload:
     filename = request.query_params.get("filename", "").strip()
     text_column = request.query_params.get("text_column", "text").strip()
     if not text_column or len(text_column) > LONGEST_COLUMN_NAME:
-        raise UploadError(
-            400, "text_column", f"name the column that holds the texts (1 to {LONGEST_COLUMN_NAME} characters)"
-        )
+        message = f"name the column that holds the texts (1 to {LONGEST_COLUMN_NAME} characters)"
+        raise UploadError(400, "text_column", "missing", message)
     fmt = _upload_format(filename, request.headers.get("content-type", ""))
     declared = request.headers.get("content-length", "").strip()
     if declared.isdigit() and int(declared) > max_bytes:
@@ -116,9 +119,10 @@ async def receive_upload(request: Request, max_bytes: int) -> Upload:
     content = b"".join([chunk async for chunk in _limited(request.stream(), max_bytes)])
     name = _stored_name(filename, fmt)
     if not content.strip():
-        raise UploadError(400, "file", f"{name} is empty")
+        raise UploadError(400, "file", "empty", f"{name} is empty", name=name)
     if b"\x00" in content[:BINARY_SNIFF_BYTES]:
-        raise UploadError(400, "file", f"{name} is not a text file: save it as CSV or JSONL in UTF-8")
+        message = f"{name} is not a text file: save it as CSV or JSONL in UTF-8"
+        raise UploadError(400, "file", "not_text", message, name=name)
     return Upload(content, name, fmt, text_column)
 
 
@@ -127,7 +131,10 @@ def _upload_format(filename: str, content_type: str) -> str:
     if filename:
         fmt = UPLOAD_FORMATS.get(Path(filename).suffix.lower())
         if fmt is None:
-            raise UploadError(415, "file", f"{Path(filename).name}: only {accepted} files can be scored")
+            name = Path(filename).name
+            raise UploadError(
+                415, "file", "unsupported_format", f"{name}: only {accepted} files can be scored", name=name
+            )
         return fmt
     media_type = content_type.split(";")[0].strip().lower()
     fmt = MEDIA_TYPE_FORMATS.get(media_type)
@@ -135,6 +142,7 @@ def _upload_format(filename: str, content_type: str) -> str:
         raise UploadError(
             415,
             "file",
+            "unsupported_format",
             f"cannot tell the format of the file: give its name (?filename=…, ending in {accepted}) "
             "or send it as text/csv or application/x-ndjson",
         )
@@ -150,7 +158,8 @@ def _stored_name(filename: str, fmt: str) -> str:
 
 
 def _too_large(max_bytes: int) -> UploadError:
-    return UploadError(413, "file", f"the file is larger than {max_bytes} bytes (AXISTAG_MAX_UPLOAD_BYTES)")
+    message = f"the file is larger than {max_bytes} bytes (AXISTAG_MAX_UPLOAD_BYTES)"
+    return UploadError(413, "file", "too_large", message, max_bytes=max_bytes)
 
 
 async def _limited(chunks: AsyncIterator[bytes], max_bytes: int) -> AsyncIterator[bytes]:
@@ -170,8 +179,9 @@ def open_upload(upload: Upload, folder: Path, max_characters: int) -> UploadedTa
         columns = open_source(path, upload.format).columns
         if columns and upload.text_column not in columns:
             available = ", ".join(repr(column) for column in columns)
+            message = f"{upload.filename} has no column {upload.text_column!r}; its columns: {available}"
             raise UploadError(
-                400, "text_column", f"{upload.filename} has no column {upload.text_column!r}; its columns: {available}"
+                400, "text_column", "column_not_found", message, column=upload.text_column, columns=columns
             )
         request = RelabelRequest(
             input=path, output=folder / f"labelled{EXTENSIONS[upload.format]}", text_column=upload.text_column
@@ -179,17 +189,20 @@ def open_upload(upload: Upload, folder: Path, max_characters: int) -> UploadedTa
         plan = plan_relabel(request)
         rows = list(plan.source.rows())
     except (TabularError, RelabelError) as error:
-        raise UploadError(400, "file", str(error).replace(f"{folder}{os.sep}", "")) from error
+        raise UploadError(400, "file", "unreadable", str(error).replace(f"{folder}{os.sep}", "")) from error
     if not rows:
-        raise UploadError(400, "file", f"{upload.filename} holds no rows to score")
+        raise UploadError(400, "file", "no_rows", f"{upload.filename} holds no rows to score", name=upload.filename)
     texts = [row.values[upload.text_column] for row in rows if _scorable(row, upload.text_column)]
     characters = sum(len(text) for text in texts)
     if characters > max_characters:
         raise UploadError(
             413,
             "file",
+            "too_many_characters",
             f"the texts of {upload.filename} hold {characters} characters in all, more than the limit of "
             f"{max_characters} (AXISTAG_MAX_BATCH_CHARS): split the file",
+            characters=characters,
+            max_characters=max_characters,
         )
     return UploadedTable(plan, rows, texts)
 

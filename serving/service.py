@@ -6,6 +6,10 @@ adaptive batching gathers the texts of concurrent requests (single or batch) int
 scorer's `/readyz` turns ready only once its model is loaded and warmed up, and the front's `/readyz`
 follows it.
 
+The front also serves the reviewers' page at `/` (`serving.page`; BentoML's API explorer moves to `/docs`)
+and `POST /classify_file`, which scores a small CSV or JSONL upload through the same workers and answers in
+the relabelling output format (`serving.file_scoring`).
+
 Run it with `axistag serve` or `bentoml serve serving.service:AxisTagService` (`AXISTAG_MODEL` names the
 model folder); the limits and worker counts are in `serving.settings`.
 """
@@ -32,7 +36,7 @@ from starlette.routing import Route
 from model.axes import AXIS_DESCRIPTIONS
 from serving.auth import BearerTokenMiddleware
 from serving.errors import error_response
-from serving.file_scoring import UploadError, labelled_file, max_upload_bytes, open_upload, receive_upload
+from serving.file_scoring import UploadError, labelled_file, open_upload, receive_upload
 from serving.model_store import served_model_folder
 from serving.openapi import complete_spec
 from serving.page import page_routes
@@ -56,7 +60,6 @@ if TYPE_CHECKING:
     from model.predictor import Predictor
 
 SETTINGS = service_settings()
-MAX_UPLOAD_BYTES = max_upload_bytes()
 FILE_ROUTE = "/classify_file"
 T = TypeVar("T")
 logger = logging.getLogger("bentoml.serve.axistag")
@@ -195,13 +198,13 @@ async def classify_file(request: Request) -> Response:
     """
     service = bentoml.get_current_service()
     try:
-        upload = await receive_upload(request, MAX_UPLOAD_BYTES)
+        upload = await receive_upload(request, SETTINGS.max_upload_bytes)
         with tempfile.TemporaryDirectory(prefix="axistag-upload-") as folder:
             table = await asyncio.to_thread(open_upload, upload, Path(folder), SETTINGS.max_batch_chars)
             model, results = await service.score_texts(table.texts)
             labelled = await asyncio.to_thread(labelled_file, table, model, results)
     except UploadError as error:
-        return error_response(error.status, str(error), errors=[{"loc": [error.field], "msg": str(error)}])
+        return error_response(error.status, str(error), errors=[error.detail()])
     except ServiceUnavailable:
         return unavailable()
     return Response(labelled.content, media_type=labelled.media_type, headers=labelled.headers())
@@ -214,7 +217,7 @@ EXTRA_ROUTES = Starlette(
         Route("/axes", axes_page, methods=["GET"]),
         Route("/docs.json", openapi_document, methods=["GET"]),
         Route(FILE_ROUTE, classify_file, methods=["POST"]),
-        *page_routes(SETTINGS.max_text_chars, MAX_UPLOAD_BYTES),
+        *page_routes(SETTINGS.max_text_chars, SETTINGS.max_upload_bytes),
     ]
 )
 

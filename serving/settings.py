@@ -56,6 +56,7 @@ class ServiceSettings:
     # Bounds the work of one request (about a minute of scoring on two CPU cores with the default model).
     max_batch_chars: int = 1_000_000
     max_body_bytes: int = 32 * 1024 * 1024
+    max_upload_bytes: int = 2 * 1024 * 1024
     api_key: str | None = None
     workers: int = 1
     torch_threads: int = 1
@@ -71,6 +72,7 @@ class ServiceSettings:
             max_batch_items=_integer(environ, "AXISTAG_MAX_BATCH_ITEMS", cls.max_batch_items),
             max_batch_chars=_integer(environ, "AXISTAG_MAX_BATCH_CHARS", cls.max_batch_chars),
             max_body_bytes=_integer(environ, "AXISTAG_MAX_BODY_BYTES", cls.max_body_bytes),
+            max_upload_bytes=_integer(environ, "AXISTAG_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
             api_key=environ.get("AXISTAG_API_KEY") or None,
             workers=workers,
             # Workers share the CPUs: more threads than cores per worker only adds contention.

@@ -39,6 +39,7 @@ PAGE_KEY = "page-key-0123456789"
 AUTH = {"Authorization": f"Bearer {PAGE_KEY}"}
 MAX_TEXT_CHARS = 2000
 MAX_UPLOAD_BYTES = 4096
+MAX_BATCH_CHARS = 1000
 WAIT_SECONDS = 30
 LAPTOP = (1280, 900)
 PHONE = (390, 844)
@@ -60,7 +61,11 @@ TABLE = [
 @pytest.fixture(scope="module")
 def server(tiny_model, tmp_path_factory):
     logs = tmp_path_factory.mktemp("page-logs")
-    limits = {"AXISTAG_MAX_TEXT_CHARS": str(MAX_TEXT_CHARS), "AXISTAG_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES)}
+    limits = {
+        "AXISTAG_MAX_TEXT_CHARS": str(MAX_TEXT_CHARS),
+        "AXISTAG_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
+        "AXISTAG_MAX_BATCH_CHARS": str(MAX_BATCH_CHARS),
+    }
     started = start_server(tiny_model, logs, "page", {"AXISTAG_API_KEY": PAGE_KEY, **limits})
     try:
         wait_until_ready(started)
@@ -137,26 +142,61 @@ def test_file_scoring_answers_in_the_relabelling_format(client):
 
 
 @pytest.mark.parametrize(
-    ("query", "body", "headers", "status", "field", "says"),
+    ("query", "body", "status", "field", "kind", "says"),
     [
-        ("filename=t.csv&text_column=body", csv_text(TABLE), {}, 400, "text_column", "has no column 'body'"),
-        ("filename=t.csv&text_column=", csv_text(TABLE), {}, 400, "text_column", "name the column"),
-        ("filename=t.csv", "", {}, 400, "file", "t.csv is empty"),
-        ("filename=t.csv", "id,texte\n", {}, 400, "file", "t.csv holds no rows to score"),
-        ("filename=t.xlsx", "PK\x03\x04\x00\x00", {}, 415, "file", "t.xlsx: only .csv, .jsonl, .ndjson files"),
-        ("filename=t.csv", "PK\x03\x04\x00\x00", {}, 400, "file", "t.csv is not a text file"),
-        ("", csv_text(TABLE), {}, 415, "file", "cannot tell the format"),
-        ("filename=t.csv", "texte\n" + "x" * MAX_UPLOAD_BYTES, {}, 413, "file", f"larger than {MAX_UPLOAD_BYTES}"),
+        (
+            "filename=t.csv&text_column=body",
+            csv_text(TABLE),
+            400,
+            "text_column",
+            "column_not_found",
+            "no column 'body'",
+        ),
+        ("filename=t.csv&text_column=", csv_text(TABLE), 400, "text_column", "missing", "name the column"),
+        ("filename=t.csv", "", 400, "file", "empty", "t.csv is empty"),
+        ("filename=t.csv", "id,texte\n", 400, "file", "no_rows", "t.csv holds no rows to score"),
+        ("filename=t.csv", "texte,texte\na,b\n", 400, "file", "unreadable", "t.csv: duplicate column name"),
+        (
+            "filename=t.csv",
+            csv_text([{"texte": FRENCH_PROPOSAL}] * 4),
+            413,
+            "file",
+            "too_many_characters",
+            f"hold {len(FRENCH_PROPOSAL) * 4} characters in all, more than the limit of {MAX_BATCH_CHARS}",
+        ),
+        ("filename=t.xlsx", "PK\x03\x04\x00\x00", 415, "file", "unsupported_format", "t.xlsx: only .csv, .jsonl"),
+        ("filename=t.csv", "PK\x03\x04\x00\x00", 400, "file", "not_text", "t.csv is not a text file"),
+        ("", csv_text(TABLE), 415, "file", "unsupported_format", "cannot tell the format"),
+        (
+            "filename=t.csv",
+            "texte\n" + "x" * MAX_UPLOAD_BYTES,
+            413,
+            "file",
+            "too_large",
+            f"larger than {MAX_UPLOAD_BYTES}",
+        ),
     ],
-    ids=["no-column", "blank-column", "empty", "header-only", "spreadsheet", "binary", "no-format", "too-big"],
+    ids=[
+        "no-column",
+        "blank-column",
+        "empty",
+        "header-only",
+        "unreadable",
+        "too-much-text",
+        "spreadsheet",
+        "binary",
+        "no-format",
+        "too-big",
+    ],
 )
-def test_bad_files_are_refused_with_the_field_named(client, query, body, headers, status, field, says):
+def test_bad_files_are_refused_with_the_field_named(client, query, body, status, field, kind, says):
     query = query if "text_column" in query else f"{query}&text_column=texte"
-    response = client.post(f"/classify_file?{query}", content=body.encode(), headers={**AUTH, **headers})
+    response = client.post(f"/classify_file?{query}", content=body.encode(), headers=AUTH)
     assert response.status_code == status, response.text
     answer = response.json()
     assert says in answer["error"]
-    assert answer["errors"] == [{"loc": [field], "msg": answer["error"]}]
+    [detail] = answer["errors"]
+    assert (detail["loc"], detail["type"], detail["msg"]) == ([field], kind, answer["error"])
 
 
 def test_jsonl_is_known_by_its_media_type_and_bad_lines_are_rows_with_an_error(client):
@@ -229,7 +269,7 @@ def screenshot(driver, folder: Path, name: str, width: int, copy_to: Path | None
     return path
 
 
-def test_the_page_asks_for_the_key_once_and_keeps_it_for_the_tab(browser, server):
+def test_the_page_asks_for_the_key_once_and_keeps_it_for_the_tab(browser, server, screenshots):
     browser.get(server.url + "/")
     wait_for(browser, lambda: visible(browser, "key-panel"), "the key was not asked for")
     assert browser.execute_script("return navigator.language").startswith("fr")
@@ -238,6 +278,7 @@ def test_the_page_asks_for_the_key_once_and_keeps_it_for_the_tab(browser, server
     wait_for(browser, lambda: visible(browser, "api-key-error"), "a wrong key was not reported")
     assert "invalid API key" in by_id(browser, "api-key-error").text
     assert by_id(browser, "api-key").get_attribute("aria-invalid") == "true"
+    screenshot(browser, screenshots, "key-refused", LAPTOP[0])
     by_id(browser, "api-key").send_keys(PAGE_KEY + "\n")
     wait_for(browser, lambda: "tiny" in by_id(browser, "model-info").text, "the model was not shown")
     assert not visible(browser, "key-panel")
@@ -290,8 +331,10 @@ def test_a_french_proposal_shows_every_axis_and_its_evidence(browser, client, sc
 
     screenshot(browser, screenshots, "proposal-fr", LAPTOP[0], Path("/tmp/axistag-page.png"))
     screenshot(browser, screenshots, "proposal-fr-phone", PHONE[0], Path("/tmp/axistag-page-phone.png"))
-    phone_width = browser.execute_script("return document.documentElement.scrollWidth")
-    assert phone_width <= LAPTOP[0]
+    browser.set_window_size(*PHONE)
+    overflow = "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    assert browser.execute_script(overflow) == 0  # nothing wider than a phone: no sideways scrolling
+    browser.set_window_size(*LAPTOP)
 
 
 def test_the_language_switch_translates_the_page_and_the_result(browser):
@@ -303,17 +346,19 @@ def test_the_language_switch_translates_the_page_and_the_result(browser):
     assert browser.execute_script("return document.documentElement.lang") == "en"
 
 
-def test_an_empty_text_is_reported_next_to_the_field(browser):
+def test_an_empty_text_is_reported_next_to_the_field(browser, screenshots):
     text = by_id(browser, "text")
     text.clear()
     by_id(browser, "classify").click()
     wait_for(browser, lambda: visible(browser, "text-error"), "the empty text was not reported")
     assert by_id(browser, "text-error").text == "The text is empty: paste a proposal first."
     assert text.get_attribute("aria-invalid") == "true"
+    assert not visible(browser, "result")  # the previous result was for another text
     following = browser.execute_script(
         "return document.getElementById('text-error').compareDocumentPosition(document.getElementById('text'))"
     )
     assert following & 2  # the textarea comes before its error
+    screenshot(browser, screenshots, "empty-text", PHONE[0])
     browser.execute_script(
         "const t = document.getElementById('text'); t.value = 'x'.repeat(arguments[0]);"
         "t.dispatchEvent(new Event('input'));",
@@ -334,7 +379,9 @@ def test_the_file_tab_scores_a_csv_and_offers_the_result(browser, tmp_path):
     by_id(browser, "table-file").send_keys(str(table))
     by_id(browser, "score-file").click()
     wait_for(browser, lambda: visible(browser, "text-column-error"), "the missing text column was not reported")
-    assert "has no column 'text'" in by_id(browser, "text-column-error").text
+    assert by_id(browser, "text-column-error").text == (
+        'propositions.csv has no column "text". Its columns: "id", "texte", "programme".'
+    )
     column = by_id(browser, "text-column")
     column.clear()
     column.send_keys("texte")
@@ -358,11 +405,10 @@ def test_a_file_too_large_is_reported_next_to_the_file_field(browser, tmp_path, 
     large = tmp_path / "large.csv"
     large.write_text("texte\n" + "x" * MAX_UPLOAD_BYTES, encoding="utf-8")
     by_id(browser, "table-file").send_keys(str(large))
-    assert "larger than 4 kB" in by_id(browser, "table-file-error").text  # said as soon as it is chosen
+    assert not visible(browser, "file-result")  # the result of the previous file is put away
     by_id(browser, "score-file").click()
-    wait_for(
-        browser,
-        lambda: f"larger than {MAX_UPLOAD_BYTES} bytes" in by_id(browser, "table-file-error").text,
-        "the service's refusal was not shown next to the file",
-    )
+    wait_for(browser, lambda: visible(browser, "table-file-error"), "the refusal was not shown next to the file")
+    assert by_id(browser, "table-file-error").text == "large.csv is larger than 4 kB, the most the service accepts."
+    browser.find_element("css selector", "[data-lang=fr]").click()
+    assert by_id(browser, "table-file-error").text == "large.csv dépasse 4 ko, le maximum accepté par le service."
     screenshot(browser, screenshots, "file-tab-error", LAPTOP[0])

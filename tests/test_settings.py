@@ -24,13 +24,14 @@ def test_variables_override_the_defaults():
             "AXISTAG_MAX_BATCH_ITEMS": "3",
             "AXISTAG_MAX_BATCH_CHARS": "900",
             "AXISTAG_MAX_BODY_BYTES": "4096",
+            "AXISTAG_MAX_UPLOAD_BYTES": "2048",
             "AXISTAG_API_KEY": "secret",
             "AXISTAG_SCORING_BATCH": "8",
             "AXISTAG_TIMEOUT": "5",
         }
     )
     assert (settings.max_text_chars, settings.max_batch_items, settings.max_batch_chars) == (500, 3, 900)
-    assert settings.max_body_bytes == 4096
+    assert (settings.max_body_bytes, settings.max_upload_bytes) == (4096, 2048)
     assert (settings.api_key, settings.scoring_batch, settings.timeout_seconds) == ("secret", 8, 5)
 
 

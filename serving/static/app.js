@@ -8,7 +8,6 @@
   const LANGUAGE_STORAGE = "axistag.language";
   const LANGUAGES = ["en", "fr"];
   const TEXT_FILE = /\.(txt|md|markdown)$/i;
-  const TABLE_FILE = /\.(csv|jsonl|ndjson)$/i;
   const RETRY_MS = 3000;
 
   const MESSAGES = {
@@ -60,14 +59,19 @@
       sentences: "{count} sentence(s)",
       fileLabel: "CSV or JSONL file",
       fileHint:
-        "One proposal per row, at most {size}. The file comes back with the columns of `axistag relabel` added.",
+        "One proposal per row, at most {size}. The file comes back with the columns that axistag relabel adds.",
       fileChoose: "Choose a file",
       fileDrop: "or drop it here",
       fileMissing: "Choose a CSV or JSONL file first.",
       fileWrongType: "{name} is not a .csv, .jsonl or .ndjson file.",
-      fileTooLarge: "{name} is larger than {size}.",
+      fileTooLarge: "{name} is larger than {size}, the most the service accepts.",
+      fileEmpty: "{name} is empty.",
+      fileNotText: "{name} is not a text file: save it as CSV or JSONL in UTF-8.",
+      fileNoRows: "{name} has no rows to score.",
+      fileTooManyCharacters: "The texts of {name} hold {characters} characters, more than {limit}: split the file.",
       columnLabel: "Column holding the texts",
       columnMissing: "Name the column that holds the texts.",
+      columnNotFound: "{name} has no column {column}. Its columns: {columns}.",
       scoreFile: "Score the file",
       scoringFile: "Scoring the file…",
       fileResultTitle: "Scored file",
@@ -81,6 +85,8 @@
       networkError: "The service cannot be reached. Check the connection and try again.",
       timeout: "The service took too long to answer. Try a shorter text or a smaller file.",
       model: "Model {name} {version}",
+      kilobytes: "{value} kB",
+      megabytes: "{value} MB",
     },
     fr: {
       tagline: "Classe les projets d'IA selon les huit axes prioritaires du PIIEC IA.",
@@ -131,14 +137,20 @@
       sentences: "{count} phrase(s)",
       fileLabel: "Fichier CSV ou JSONL",
       fileHint:
-        "Un projet par ligne, {size} au plus. Le fichier revient avec les colonnes de `axistag relabel` en plus.",
+        "Un projet par ligne, {size} au plus. Le fichier revient avec les colonnes qu'ajoute axistag relabel.",
       fileChoose: "Choisir un fichier",
       fileDrop: "ou le déposer ici",
       fileMissing: "Choisissez d'abord un fichier CSV ou JSONL.",
       fileWrongType: "{name} n'est pas un fichier .csv, .jsonl ou .ndjson.",
-      fileTooLarge: "{name} dépasse {size}.",
+      fileTooLarge: "{name} dépasse {size}, le maximum accepté par le service.",
+      fileEmpty: "{name} est vide.",
+      fileNotText: "{name} n'est pas un fichier texte : enregistrez-le en CSV ou JSONL, encodé en UTF-8.",
+      fileNoRows: "{name} ne contient aucune ligne à classer.",
+      fileTooManyCharacters:
+        "Les textes de {name} totalisent {characters} caractères, plus que {limit} : découpez le fichier.",
       columnLabel: "Colonne contenant les textes",
       columnMissing: "Indiquez la colonne qui contient les textes.",
+      columnNotFound: "{name} n'a pas de colonne {column}. Ses colonnes : {columns}.",
       scoreFile: "Classer le fichier",
       scoringFile: "Classement du fichier…",
       fileResultTitle: "Fichier classé",
@@ -153,6 +165,8 @@
       networkError: "Le service est injoignable. Vérifiez la connexion et réessayez.",
       timeout: "Le service a mis trop de temps à répondre. Essayez un texte plus court ou un fichier plus petit.",
       model: "Modèle {name} {version}",
+      kilobytes: "{value} ko",
+      megabytes: "{value} Mo",
     },
   };
 
@@ -276,8 +290,10 @@
 
   function fileSize(bytes) {
     const megabytes = bytes / (1024 * 1024);
-    if (megabytes >= 1) return `${new Intl.NumberFormat(state.language, { maximumFractionDigits: 1 }).format(megabytes)} MB`;
-    return `${number(Math.ceil(bytes / 1024))} kB`;
+    if (megabytes >= 1) {
+      return t("megabytes", { value: new Intl.NumberFormat(state.language, { maximumFractionDigits: 1 }).format(megabytes) });
+    }
+    return t("kilobytes", { value: number(Math.ceil(bytes / 1024)) });
   }
 
   function setLanguage(language) {
@@ -295,42 +311,36 @@
       button.setAttribute("aria-pressed", String(button.dataset.lang === state.language));
     }
     $("table-file-hint").textContent = t("fileHint", { size: fileSize(limits.uploadBytes) });
+    renderTableChoice();
     updateCount();
     renderModel();
     renderAxisDescriptions();
     if (state.result) renderResult();
     if (state.fileResult) renderFileResult();
-    for (const element of document.querySelectorAll(".field-error[data-key]")) {
-      element.textContent = t(element.dataset.key, JSON.parse(element.dataset.values));
-    }
+    for (const [id, wording] of errorWordings) $(`${id}-error`).textContent = wording();
   }
 
   // ------------------------------------------------------------------ errors next to their field
 
-  function showFieldError(id, message, key = null, values = {}) {
+  // Messages the page words itself are functions, worded again on a language switch; the service's own
+  // messages (strings) stay as they came.
+  const errorWordings = new Map();
+
+  function showFieldError(id, message) {
     const element = $(`${id}-error`);
-    element.textContent = message;
+    if (typeof message === "function") errorWordings.set(id, message);
+    else errorWordings.delete(id);
+    element.textContent = typeof message === "function" ? message() : message;
     element.hidden = false;
-    // Messages the page wrote itself follow a language switch; the service's own stay as they came.
-    if (key) {
-      element.dataset.key = key;
-      element.dataset.values = JSON.stringify(values);
-    } else {
-      delete element.dataset.key;
-    }
     const field = $(id);
     if (field) field.setAttribute("aria-invalid", "true");
   }
 
-  function showPageError(id, key, values = {}) {
-    showFieldError(id, t(key, values), key, values);
-  }
-
   function clearFieldError(id) {
+    errorWordings.delete(id);
     const element = $(`${id}-error`);
     element.hidden = true;
     element.textContent = "";
-    delete element.dataset.key;
     const field = $(id);
     if (field) field.removeAttribute("aria-invalid");
   }
@@ -387,7 +397,7 @@
     sessionStorage.removeItem(KEY_STORAGE);
     $("forget-key").hidden = true;
     $("key-panel").hidden = false;
-    if (refusal) showPageError("api-key", "keyRefused", { detail: refusal });
+    if (refusal) showFieldError("api-key", () => t("keyRefused", { detail: refusal }));
     $("api-key").focus();
     return new Promise((resolve) => state.keyWaiters.push(resolve));
   }
@@ -396,7 +406,7 @@
     event.preventDefault();
     const key = $("api-key").value.trim();
     if (!key) {
-      showPageError("api-key", "keyMissing");
+      showFieldError("api-key", () => t("keyMissing"));
       return;
     }
     clearFieldError("api-key");
@@ -509,12 +519,13 @@
   async function reportTextError(response) {
     setStatus("text-status", "");
     const { message, errors } = await errorBody(response);
+    if (response.status === 400 || response.status === 413) $("result").hidden = true; // it was for another text
     const onText = errors.find((error) => Array.isArray(error.loc) && error.loc[0] === "text");
     if (onText) {
       if (onText.type === "string_too_long") {
-        showPageError("text", "textTooLong", { limit: number(onText.ctx?.max_length ?? limits.textChars) });
+        showFieldError("text", () => t("textTooLong", { limit: number(onText.ctx?.max_length ?? limits.textChars) }));
       } else if (onText.type === "string_too_short" || onText.type === "value_error") {
-        showPageError("text", "textEmpty");
+        showFieldError("text", () => t("textEmpty"));
       } else {
         showFieldError("text", message);
       }
@@ -694,13 +705,13 @@
   async function loadTextFile(file) {
     clearFieldError("text");
     if (!TEXT_FILE.test(file.name)) {
-      showPageError("text", "textWrongFile", { name: file.name });
+      showFieldError("text", () => t("textWrongFile", { name: file.name }));
       return;
     }
     try {
       $("text").value = await file.text();
     } catch {
-      showPageError("text", "textUnreadable", { name: file.name });
+      showFieldError("text", () => t("textUnreadable", { name: file.name }));
       return;
     }
     updateCount();
@@ -711,11 +722,46 @@
   function chooseTable(file) {
     clearFieldError("table-file");
     state.tableFile = file;
+    renderTableChoice();
+    $("file-result").hidden = true;
+  }
+
+  function renderTableChoice() {
+    const file = state.tableFile;
     $("table-file-name").textContent = file ? `${file.name} (${fileSize(file.size)})` : "";
-    if (file && !TABLE_FILE.test(file.name)) showPageError("table-file", "fileWrongType", { name: file.name });
-    else if (file && file.size > limits.uploadBytes) {
-      showPageError("table-file", "fileTooLarge", { name: file.name, size: fileSize(limits.uploadBytes) });
-    }
+  }
+
+  // The service's refusal of a file, worded by the page when it knows the kind: [field, wording] or null.
+  function fileRefusal(error, name) {
+    const context = error.ctx || {};
+    const quoted = (column) => `"${column}"`;
+    const wordings = {
+      missing: ["text-column", () => t("columnMissing")],
+      column_not_found: [
+        "text-column",
+        () =>
+          t("columnNotFound", {
+            name,
+            column: quoted(context.column),
+            columns: (context.columns || []).map(quoted).join(", "),
+          }),
+      ],
+      too_large: ["table-file", () => t("fileTooLarge", { name, size: fileSize(context.max_bytes) })],
+      unsupported_format: ["table-file", () => t("fileWrongType", { name })],
+      empty: ["table-file", () => t("fileEmpty", { name })],
+      not_text: ["table-file", () => t("fileNotText", { name })],
+      no_rows: ["table-file", () => t("fileNoRows", { name })],
+      too_many_characters: [
+        "table-file",
+        () =>
+          t("fileTooManyCharacters", {
+            name,
+            characters: number(context.characters),
+            limit: number(context.max_characters),
+          }),
+      ],
+    };
+    return wordings[error.type] || null;
   }
 
   async function scoreFile(event) {
@@ -726,11 +772,11 @@
     const file = state.tableFile;
     const column = $("text-column").value.trim();
     if (!file) {
-      showPageError("table-file", "fileMissing");
+      showFieldError("table-file", () => t("fileMissing"));
       return;
     }
     if (!column) {
-      showPageError("text-column", "columnMissing");
+      showFieldError("text-column", () => t("columnMissing"));
       return;
     }
     const button = $("score-file");
@@ -749,9 +795,11 @@
         return;
       }
       const { message, errors } = await errorBody(response);
-      const field = errors.find((error) => Array.isArray(error.loc))?.loc[0];
-      if (field === "text_column") showFieldError("text-column", message);
-      else if (field === "file" || [400, 413, 415].includes(response.status)) showFieldError("table-file", message);
+      const error = errors.find((entry) => Array.isArray(entry.loc));
+      const refusal = error && fileRefusal(error, file.name);
+      if (refusal) showFieldError(...refusal);
+      else if (error?.loc[0] === "text_column") showFieldError("text-column", message);
+      else if (error || [400, 413, 415].includes(response.status)) showFieldError("table-file", message);
       else setStatus("file-status", serviceProblem(response.status, message), true);
     } catch (error) {
       if (!(error instanceof Unreachable)) throw error;
