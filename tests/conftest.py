@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures import build_tiny_backbone, tiny_corpus_rows, write_jsonl
+from tests.fixtures import TINY_TRAINING, build_tiny_backbone, tiny_corpus_rows, write_jsonl
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
@@ -39,18 +39,7 @@ def tiny_model(tmp_path_factory, tiny_backbone, tiny_corpus) -> Path:
     from training.train import train_model
 
     out = tmp_path_factory.mktemp("models") / "tiny"
-    config = TrainConfig(
-        backbone=str(tiny_backbone),
-        epochs=3,
-        batch_size=8,
-        max_tokens=48,
-        overlap=8,
-        learning_rate=5e-3,
-        head_learning_rate=5e-3,
-        lora_rank=4,
-        lora_alpha=8,
-        threads=1,
-    )
+    config = TrainConfig(backbone=str(tiny_backbone), epochs=3, **TINY_TRAINING)
     train_model(tiny_corpus, out, config)
     return out
 

@@ -11,6 +11,30 @@ from pathlib import Path
 
 from model.axes import AXES
 
+# Headless Chromium as the browser tests start it: no sandbox (root), and no background network traffic.
+HEADLESS_CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+# Training settings that make the tiny backbone learn something in a few seconds.
+TINY_TRAINING = {
+    "batch_size": 8,
+    "max_tokens": 48,
+    "overlap": 8,
+    "learning_rate": 5e-3,
+    "head_learning_rate": 5e-3,
+    "lora_rank": 4,
+    "lora_alpha": 8,
+    "threads": 1,
+}
+
 # Short proposals per axis, in several languages; enough for a few training steps to move the scores.
 AXIS_SENTENCES = {
     "foundation_models": [

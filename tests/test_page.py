@@ -20,21 +20,12 @@ import pytest
 
 from model.axes import AXES
 from serving.relabel import added_columns
+from tests.fixtures import HEADLESS_CHROMIUM_FLAGS
 from tests.test_service import start_server, stop_server, wait_until_ready
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--lang=fr-FR",
-]
+CHROMIUM_FLAGS = [*HEADLESS_CHROMIUM_FLAGS, "--lang=fr-FR"]
 PAGE_KEY = "page-key-0123456789"
 AUTH = {"Authorization": f"Bearer {PAGE_KEY}"}
 MAX_TEXT_CHARS = 2000

@@ -9,16 +9,8 @@ from importlib.util import find_spec
 
 import pytest
 
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
+from tests.fixtures import HEADLESS_CHROMIUM_FLAGS
+
 WINDOW_WIDTH = 1300
 PLOTS = {
     "pr_curves",
@@ -79,7 +71,7 @@ def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
     with tempfile.TemporaryDirectory(prefix="axistag-chromium-") as profile:
-        for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={WINDOW_WIDTH},1000"):
+        for flag in (*HEADLESS_CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={WINDOW_WIDTH},1000"):
             options.add_argument(flag)
         session = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
         try:

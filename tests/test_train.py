@@ -9,20 +9,11 @@ import pytest
 
 from model.folder import read_manifest
 from model.predictor import Predictor
+from tests.fixtures import TINY_TRAINING
 from training.config import TrainConfig, load_config
 from training.train import train_model
 
-TINY = dict(
-    epochs=2,
-    batch_size=8,
-    max_tokens=48,
-    overlap=8,
-    learning_rate=5e-3,
-    head_learning_rate=5e-3,
-    lora_rank=4,
-    lora_alpha=8,
-    threads=1,
-)
+TINY = {**TINY_TRAINING, "epochs": 2}
 
 
 def test_training_never_reads_the_test_split(tiny_model, tiny_corpus):
