@@ -33,6 +33,10 @@ def evaluate(
     bootstrap: Annotated[int, typer.Option(min=10, help="Bootstrap resamples for the 95% intervals")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap draws")] = 0,
     errors: Annotated[int, typer.Option(min=0, help="Mistakes listed per axis and kind (false pos./neg.)")] = 8,
+    quote_texts: Annotated[
+        bool,
+        typer.Option(help="Quote text openings and evidence in the mistakes (off for data that must not be copied)"),
+    ] = True,
 ) -> None:
     """Measure one or more models on labelled data and write the reviewers' report."""
     from eval.run import run_evaluation
@@ -42,7 +46,17 @@ def evaluate(
     paths = model or [default_model_path()]
     try:
         document = run_evaluation(
-            paths, data, out, split, text_column, labels_column, id_column, bootstrap, seed, errors
+            paths,
+            data,
+            out,
+            split,
+            text_column,
+            labels_column,
+            id_column,
+            bootstrap,
+            seed,
+            errors,
+            quote_texts=quote_texts,
         )
     except (ModelFolderError, FileNotFoundError, ValueError) as error:
         typer.echo(f"error: {error}", err=True)

@@ -90,10 +90,14 @@ def _language_source(given: Sequence[str]) -> str:
     return "detected" if not any(given) else "data, detected where missing"
 
 
-def _errors(data: EvaluationData, model: ScoredModel, limit: int) -> dict:
+NOT_QUOTED = "(text not reproduced in this report: see the item in the evaluated file)"
+
+
+def _errors(data: EvaluationData, model: ScoredModel, limit: int, quote_texts: bool) -> dict:
+    """Most confident mistakes; without `quote_texts`, ids and scores only (for data that must not be copied)."""
     mistakes = find_mistakes(
         data.ids,
-        data.texts,
+        data.texts if quote_texts else [NOT_QUOTED] * len(data),
         data.targets,
         model.scores,
         model.predicted,
@@ -101,7 +105,8 @@ def _errors(data: EvaluationData, model: ScoredModel, limit: int) -> dict:
         model.predictor.axes,
         limit,
     )
-    attach_evidence(mistakes, model.predictor, dict(zip(data.ids, data.texts, strict=True)))
+    if quote_texts:
+        attach_evidence(mistakes, model.predictor, dict(zip(data.ids, data.texts, strict=True)))
     return mistakes_to_dict(mistakes)
 
 
@@ -130,6 +135,7 @@ def evaluate_models(
     seed: int = DEFAULT_SEED,
     errors_per_axis: int = ERRORS_PER_AXIS,
     progress: bool = True,
+    quote_texts: bool = True,
 ) -> Evaluation:
     """Score and measure every model on the same items and resamples."""
     if not model_paths:
@@ -146,7 +152,7 @@ def evaluate_models(
     assessments: list[Assessment] = []
     for model in models:
         assessment = assess(data, model, masks, draws, seed)
-        assessment.block["errors"] = _errors(data, model, errors_per_axis)
+        assessment.block["errors"] = _errors(data, model, errors_per_axis, quote_texts)
         assessments.append(assessment)
     blocks = [assessment.block for assessment in assessments]
     document = {
@@ -185,9 +191,10 @@ def run_evaluation(
     seed: int = DEFAULT_SEED,
     errors_per_axis: int = ERRORS_PER_AXIS,
     progress: bool = True,
+    quote_texts: bool = True,
 ) -> dict:
     """Load, evaluate and write; returns the metrics document."""
     data = load_evaluation_data(data_path, split, text_column, labels_column, id_column)
-    evaluation = evaluate_models(model_paths, data, resamples, seed, errors_per_axis, progress)
+    evaluation = evaluate_models(model_paths, data, resamples, seed, errors_per_axis, progress, quote_texts)
     write_report(Path(out), evaluation, data)
     return evaluation.document
