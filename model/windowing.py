@@ -35,6 +35,14 @@ class EncodedWindows:
         return len(self.input_ids)
 
 
+def first_window_positions(owner: list[int]) -> list[int]:
+    """Index of each text's first window (what plain truncation would read), in text order."""
+    first: dict[int, int] = {}
+    for position, text in enumerate(owner):
+        first.setdefault(text, position)
+    return [first[text] for text in sorted(first)]
+
+
 def split_ids(content: list[int], size: int, overlap: int) -> list[list[int]]:
     """Cut `content` into chunks of at most `size` ids, consecutive chunks sharing `overlap` ids."""
     if len(content) <= size:

@@ -47,3 +47,9 @@ def test_pad_batch_masks_padding():
     ids, mask = pad_batch([[5, 6, 7], [8]], pad_id=1)
     assert ids.tolist() == [[5, 6, 7], [8, 1, 1]]
     assert mask.tolist() == [[1, 1, 1], [1, 0, 0]]
+
+
+def test_first_window_positions_pick_each_texts_first_window():
+    from model.windowing import first_window_positions
+
+    assert first_window_positions([0, 0, 0, 1, 2, 2]) == [0, 3, 4]

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from model.backbone import load_backbone
 from model.classifier import AxisClassifier, LoraSettings, add_lora, trainable_state
 from model.transformer_scorer import TransformerScorer
-from model.windowing import WindowSettings, encode_windows, pad_batch
+from model.windowing import WindowSettings, encode_windows, first_window_positions, pad_batch
 from training.config import TrainConfig
 from training.frozen_layers import LayerCache
 from training.training_data import TrainingData
@@ -68,13 +68,7 @@ def positive_weights(targets: np.ndarray, power: float) -> torch.Tensor:
 def first_windows(tokenizer, texts: list[str], windows: WindowSettings) -> list[list[int]]:
     """Training reads each text's first window; the longer tail is only read at inference."""
     encoded = encode_windows(tokenizer, texts, windows)
-    seen: set[int] = set()
-    result = []
-    for ids, owner in zip(encoded.input_ids, encoded.owner, strict=True):
-        if owner not in seen:
-            seen.add(owner)
-            result.append(ids)
-    return result
+    return [encoded.input_ids[i] for i in first_window_positions(encoded.owner)]
 
 
 def build_classifier(config: TrainConfig) -> tuple[AxisClassifier, object, LoraSettings]:

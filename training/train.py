@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 from safetensors.torch import save_file
 
 from axistag import __version__
@@ -19,6 +18,7 @@ from model.baseline import PIPELINE_FILE, TfidfScorer, build_tfidf_pipeline, sav
 from model.classifier import trainable_state
 from model.folder import write_model_folder
 from model.transformer_scorer import WEIGHTS_FILE, TransformerScorer
+from model.windowing import aggregate, encode_windows, first_window_positions
 from training.config import TrainConfig
 from training.model_card import render_model_card
 from training.training_data import TrainingData, load_training_data
@@ -91,15 +91,14 @@ def train_transformer(data: TrainingData, config: TrainConfig, out: Path, name: 
     result = fine_tune(data, config, checkpoint_dir)
     scorer = TransformerScorer(result.classifier, result.tokenizer, result.windows)
     targets = data.validation.targets
-    window_report = {}
-    candidates = {}
-    for aggregation in ("max", "mean"):
-        scorer.windows = replace(result.windows, aggregation=aggregation)
-        candidates[aggregation] = scorer.logits(data.validation.texts)
-        window_report[aggregation] = macro_f1_at_best_threshold(candidates[aggregation], targets)
-    scorer.windows = result.windows
+    texts = data.validation.texts
+    # One pass over the validation windows serves every way of reading a long text.
+    encoded = encode_windows(result.tokenizer, texts, result.windows)
+    per_window = scorer.window_logits(encoded.input_ids)
+    candidates = {how: aggregate(per_window, encoded.owner, len(texts), how) for how in ("max", "mean")}
+    window_report = {how: macro_f1_at_best_threshold(logits, targets) for how, logits in candidates.items()}
     window_report["first_window_only"] = macro_f1_at_best_threshold(
-        first_window_logits(scorer, data.validation.texts), targets
+        per_window[first_window_positions(encoded.owner)], targets
     )
     chosen = max(("max", "mean"), key=lambda a: window_report[a])
     windows = replace(result.windows, aggregation=chosen)
@@ -118,18 +117,6 @@ def train_transformer(data: TrainingData, config: TrainConfig, out: Path, name: 
     weights = trainable_state(result.classifier)
     write_model_folder(out, manifest, {WEIGHTS_FILE: lambda p: save_file(weights, str(p))}, render_model_card(manifest))
     return manifest
-
-
-def first_window_logits(scorer: TransformerScorer, texts: list[str]) -> np.ndarray:
-    """Logits from each text's first window alone: what plain truncation would give."""
-    from model.windowing import encode_windows
-
-    encoded = encode_windows(scorer.tokenizer, texts, scorer.windows)
-    first = {}
-    for position, owner in enumerate(encoded.owner):
-        first.setdefault(owner, position)
-    ids = [encoded.input_ids[first[i]] for i in range(len(texts))]
-    return scorer.window_logits(ids)
 
 
 def train_model(data_path: Path, out: Path, config: TrainConfig, checkpoint_dir: Path | None = None) -> dict:

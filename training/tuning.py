@@ -7,7 +7,7 @@ from sklearn.metrics import f1_score
 
 from model.axes import AXES
 from model.calibration import expected_calibration_error, fit_temperature, sigmoid
-from model.thresholds import choose_thresholds
+from model.thresholds import best_global_threshold, choose_thresholds, macro_f1
 
 
 def tune_on_validation(logits: np.ndarray, targets: np.ndarray, seed: int) -> dict:
@@ -37,7 +37,5 @@ def tune_on_validation(logits: np.ndarray, targets: np.ndarray, seed: int) -> di
 
 def macro_f1_at_best_threshold(logits: np.ndarray, targets: np.ndarray) -> float:
     """Model-selection score: macro-F1 with the best single threshold (insensitive to calibration)."""
-    from model.thresholds import best_global_threshold, macro_f1
-
     probabilities = sigmoid(logits)
     return macro_f1(probabilities, targets, best_global_threshold(probabilities, targets))
