@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from bench.cli import bench
 from eval.cli import evaluate
 from model.cli import backbone, predict
-from serving.cli import bench, serve
+from serving.cli import serve
 from serving.relabel_cli import relabel
 from training.cli import train
 from training.data_cli import data_app

@@ -1,89 +1,114 @@
-"""Inference speed and quality of the model at fp32, bf16 and int8, measured in one run.
+"""Inference speed and quality at fp32, bf16 and int8, and the fp32 ceiling of this machine.
 
-For each precision: proposals per second over the corpus's validation and test texts (length-batched
-windows, the predictor's own path), macro-F1 on the test split, and the share of test items whose
-selected axes are identical to the fp32 model's. The fp32 model is the baseline of every ratio. Each
-precision scores the same 64 texts twice to check that results are identical from run to run.
+For each precision: proposals per second on proposals of one token length (the predictor's own path:
+length-batched windows), macro-F1 on the corpus's test split, the share of test items whose selected axes
+equal the fp32 model's, and whether scoring the same texts twice gives identical scores. fp32 is the
+baseline of every ratio. The ceiling is a plain fp32 matrix product's speed divided by the encoder's
+floating-point operations per proposal: no implementation of the same network can beat it at fp32.
 
-    python bench/inference_precision.py [--model models/default] [--threads 2]
+    axistag bench --only inference
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from sklearn.metrics import f1_score
 
-from model.predictor import DEFAULT_MODEL, Predictor
+from bench.figures import Figure
+from model.predictor import Predictor
 from model.transformer_scorer import PRECISIONS
-from training.corpus import load_corpus, multi_hot
-
-CORPUS = Path(__file__).resolve().parents[1] / "data" / "proposals.jsonl"
 
 
-def measure(model: Path, precision: str, texts: list[str], targets: np.ndarray, n_test: int) -> dict:
+@dataclass(frozen=True)
+class PrecisionRun:
+    precision: str
+    proposals_per_s: float
+    test_macro_f1: float
+    selected: np.ndarray
+    repeatable: bool
+
+
+def encoder_gflop(config, tokens: int) -> float:
+    """Multiply-adds of one forward pass: projections and feed-forward, plus attention's two products."""
+    hidden, inner, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    per_layer = 2 * tokens * (4 * hidden * hidden + 2 * hidden * inner) + 4 * tokens * tokens * hidden
+    return layers * per_layer / 1e9
+
+
+def matmul_gflops(size: int = 1024, seconds: float = 2.0) -> float:
+    """Sustained fp32 speed of one square matrix product on all torch threads."""
+    left, right = torch.randn(size, size), torch.randn(size, size)
+    torch.mm(left, right)
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        torch.mm(left, right)
+        count += 1
+    return 2 * size**3 * count / (time.perf_counter() - started) / 1e9
+
+
+def measure(model: Path, precision: str, speed_texts: list[str], test_texts: list[str], targets) -> PrecisionRun:
     predictor = Predictor.load(model, precision=precision)
-    predictor.probabilities(texts[:8])  # warm-up: first calls allocate and pick kernels
+    predictor.probabilities(speed_texts[:16])  # first calls allocate and pick kernels
     started = time.perf_counter()
-    scores = predictor.probabilities(texts)
+    predictor.probabilities(speed_texts)
     seconds = time.perf_counter() - started
-    sample = texts[:64]
-    repeatable = bool(np.array_equal(predictor.probabilities(sample), predictor.probabilities(sample)))
+    scores = predictor.probabilities(test_texts)
+    repeatable = bool(np.array_equal(scores[:64], predictor.probabilities(test_texts[:64])))
     selected = (scores >= predictor.thresholds).astype(int)
-    test_selected = selected[-n_test:]
-    return {
-        "precision": precision,
-        "proposals_per_s": len(texts) / seconds,
-        "test_macro_f1": float(f1_score(targets, test_selected, average="macro", zero_division=0)),
-        "selected": test_selected,
-        "repeatable": repeatable,
-    }
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
-    parser.add_argument("--data", type=Path, default=CORPUS)
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
-    parser.add_argument("--json", type=Path, help="also write the results to this file")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    validation, test = load_corpus(args.data, "validation"), load_corpus(args.data, "test")
-    texts = list(validation["text"]) + list(test["text"])
-    targets = multi_hot(test)
-    results = [measure(args.model, p, texts, targets, len(test)) for p in PRECISIONS]
-    base = results[0]
-    print(f"{len(texts)} proposals, {args.threads} threads, model {args.model}")
-    print(
-        f"{'precision':<10}{'proposals/s':>12}{'x fp32':>8}{'test macro-F1':>15}{'delta':>8}"
-        f"{'same labels':>13}{'repeat':>8}"
+    return PrecisionRun(
+        precision=precision,
+        proposals_per_s=len(speed_texts) / seconds,
+        test_macro_f1=float(f1_score(targets, selected, average="macro", zero_division=0)),
+        selected=selected,
+        repeatable=repeatable,
     )
-    rows = []
-    for result in results:
-        agreement = float((result["selected"] == base["selected"]).all(axis=1).mean())
-        row = {
-            "precision": result["precision"],
-            "proposals_per_s": round(result["proposals_per_s"], 2),
-            "ratio_to_fp32": round(result["proposals_per_s"] / base["proposals_per_s"], 2),
-            "test_macro_f1": round(result["test_macro_f1"], 4),
-            "delta_points": round(100 * (result["test_macro_f1"] - base["test_macro_f1"]), 2),
-            "same_labels_as_fp32": round(agreement, 4),
-            "repeatable": result["repeatable"],
-        }
-        rows.append(row)
-        print(
-            f"{row['precision']:<10}{row['proposals_per_s']:>12.2f}{row['ratio_to_fp32']:>8.2f}"
-            f"{row['test_macro_f1']:>15.4f}{row['delta_points']:>8.2f}{row['same_labels_as_fp32']:>13.2%}"
-            f"{row['repeatable']!s:>8}"
+
+
+def precision_figures(model: Path, speed_texts: list[str], tokens: int, test_texts: list[str], targets) -> list[Figure]:
+    runs = [measure(model, precision, speed_texts, test_texts, targets) for precision in PRECISIONS]
+    base = runs[0]
+    config = Predictor.load(model).scorer.classifier.encoder.config
+    gflops = matmul_gflops()
+    ceiling = gflops / encoder_gflop(config, tokens)
+    figures = [
+        Figure("fp32 matrix product", gflops, "GFLOPS", target="170 assumed"),
+        Figure(f"fp32 ceiling, {tokens}-token proposals", ceiling, "proposals/s", target="18 assumed"),
+    ]
+    for run in runs:
+        label = f"inference {run.precision}, {tokens}-token proposals"
+        figures.append(
+            Figure(label, run.proposals_per_s, "proposals/s", "fp32 ceiling", ceiling, target="close to ceiling")
         )
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2))
-
-
-if __name__ == "__main__":
-    main()
+        if run is base:
+            figures.append(Figure("test macro-F1, fp32", run.test_macro_f1, "", target=""))
+            continue
+        figures += [
+            Figure(
+                f"inference {run.precision} against fp32",
+                run.proposals_per_s,
+                "proposals/s",
+                "fp32",
+                base.proposals_per_s,
+            ),
+            Figure(
+                f"test macro-F1 change, {run.precision}",
+                100 * (run.test_macro_f1 - base.test_macro_f1),
+                "points",
+                target=">= -0.5",
+            ),
+            Figure(
+                f"test items with fp32's labels, {run.precision}",
+                100 * float((run.selected == base.selected).all(axis=1).mean()),
+                "%",
+                target=">= 99",
+            ),
+        ]
+    figures.append(
+        Figure("precisions scoring identically twice", sum(run.repeatable for run in runs), "of 3", target="3")
+    )
+    return figures

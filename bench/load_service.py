@@ -1,19 +1,16 @@
 """Load benchmark of the HTTP service: latency percentiles and throughput at several concurrency levels.
 
 Starts `axistag serve` on a free loopback port with the given model, waits until it is ready, then for each
-concurrency level keeps that many clients sending `POST /classify` for a fixed time. The texts are real
-proposals from the corpus (data/proposals.jsonl, else data/incoming/*.jsonl), so their lengths follow the
-corpus; without a corpus, synthetic proposals of 40 to 300 words are used. A first row measures the
-reference case on its own: one client, proposals of exactly 150 words.
+concurrency level keeps that many clients sending `POST /classify` for a fixed time. A first level measures
+the latency target's case on its own: one client, proposals of exactly 150 words; the others send corpus
+proposals of one token length, the same texts the relabelling benchmark reads.
 
-    python bench/load_service.py --model models/default --seconds 20
+    axistag bench --only service
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import os
 import random
 import signal
@@ -21,26 +18,18 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
+
+from bench.figures import Figure
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CORPUS = REPO_ROOT / "data" / "proposals.jsonl"
-INCOMING = REPO_ROOT / "data" / "incoming"
 REFERENCE_WORDS = 150
-SYNTHETIC_SENTENCES = [
-    "The consortium pre-trains a multilingual language model on curated European text.",
-    "A regional hospital deploys the assistant in its emergency department with measured indicators.",
-    "GPU clusters in three data centres are pooled by a scheduler for distributed training.",
-    "Quantisation and pruning reduce the energy used per inference on edge devices.",
-    "All code and weights are released under a permissive open-source licence.",
-    "The operator uses AI to predict faults in its radio access network.",
-    "An annotated data set of legal documents is built and governed as a deliverable.",
-    "Developers call the models through a pay-per-use inference API.",
-]
 
 
 @dataclass
@@ -52,57 +41,25 @@ class LevelResult:
     seconds: float = 0.0
     words: list[int] = field(default_factory=list)
 
-    def row(self) -> list[str]:
+    def percentile(self, share: float) -> float:
+        """Latency in seconds below which `share` of the successful requests finished (nan without any)."""
         ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
-        def percentile(share: float) -> str:
-            if not ordered:
-                return "-"
-            return f"{1000 * ordered[min(len(ordered) - 1, int(share * len(ordered)))]:.0f}"
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
 
-        throughput = len(self.latencies) / self.seconds if self.seconds else 0.0
+    def row(self) -> list[str]:
         return [
             self.name,
             str(self.concurrency),
             str(len(self.latencies) + self.errors),
             str(self.errors),
-            f"{throughput:.1f}",
-            percentile(0.50),
-            percentile(0.95),
-            percentile(0.99),
+            f"{self.throughput:.1f}",
+            *(f"{1000 * self.percentile(share):.0f}" for share in (0.5, 0.95, 0.99)),
             f"{statistics.median(self.words):.0f}" if self.words else "-",
         ]
-
-
-def corpus_texts() -> tuple[list[str], str]:
-    """Proposal texts and where they come from."""
-    files = [CORPUS] if CORPUS.is_file() else sorted(INCOMING.glob("*.jsonl"))
-    texts = []
-    for path in files:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                text = json.loads(line).get("text")
-            except (json.JSONDecodeError, AttributeError):
-                continue
-            if isinstance(text, str) and text.strip():
-                texts.append(text)
-    if texts:
-        return texts, ", ".join(str(path.relative_to(REPO_ROOT)) for path in files)
-    generator = random.Random(0)
-    synthetic = [
-        " ".join(generator.choice(SYNTHETIC_SENTENCES) for _ in range(generator.randint(4, 25))) for _ in range(200)
-    ]
-    return synthetic, "synthetic"
-
-
-def reference_texts(texts: list[str], count: int = 50) -> list[str]:
-    """Proposals of exactly REFERENCE_WORDS words, taken from the corpus's own words."""
-    words = " ".join(texts).split()
-    while len(words) <= REFERENCE_WORDS:
-        words += words
-    generator = random.Random(1)
-    starts = [generator.randrange(len(words) - REFERENCE_WORDS) for _ in range(count)]
-    return [" ".join(words[start : start + REFERENCE_WORDS]) for start in starts]
 
 
 def free_port() -> int:
@@ -182,37 +139,46 @@ def table(results: list[LevelResult]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", type=Path, default=REPO_ROOT / "models" / "default", help="model folder to serve")
-    parser.add_argument("--seconds", type=float, default=20.0, help="duration of each concurrency level")
-    parser.add_argument("--concurrency", default="1,8,32", help="comma-separated client counts")
-    parser.add_argument("--workers", type=int, default=None, help="scoring workers (default: the service's)")
-    parser.add_argument("--start-timeout", type=float, default=300.0, help="seconds to wait for readiness")
-    parser.add_argument("--log", type=Path, default=Path("/tmp/axistag-load-service.log"), help="service log file")
-    args = parser.parse_args()
-    levels = [int(level) for level in args.concurrency.split(",")]
+def service_memory_mb(process: subprocess.Popen) -> float:
+    """Resident memory of the service: its supervisor and every worker it started."""
+    root = psutil.Process(process.pid)
+    return sum(member.memory_info().rss for member in [root, *root.children(recursive=True)]) / 2**20
 
-    texts, source = corpus_texts()
-    reference = reference_texts(texts)
+
+def service_figures(
+    model: Path, reference: list[str], texts: list[str], tokens: int, relabel_rate: float | None, seconds: float
+) -> tuple[list[Figure], list[LevelResult]]:
+    """Readiness, one client on 150-word proposals, then 1, 8, 16 and 32 clients on `tokens`-token ones."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    print(f"model {args.model}; {len(texts)} texts from {source}; {args.seconds:.0f} s per level; log {args.log}")
-    process = start_service(args.model, port, args.workers, args.log)
+    log = Path(tempfile.gettempdir()) / f"axistag-bench-service-{port}.log"
+    process = start_service(model, port, None, log)
     try:
         started = time.perf_counter()
-        wait_until_ready(url, process, args.start_timeout)
-        print(f"ready after {time.perf_counter() - started:.1f} s")
-        model = httpx.get(url + "/axes", timeout=10).json()["model"]
-        print(f"serving {model['name']} {model['version']}")
-        asyncio.run(run_level(url, "warm-up", 4, texts, min(5.0, args.seconds)))
-        results = [asyncio.run(run_level(url, f"{REFERENCE_WORDS} words", 1, reference, args.seconds))]
-        results += [asyncio.run(run_level(url, "corpus mix", level, texts, args.seconds)) for level in levels]
+        wait_until_ready(url, process, timeout=300)
+        ready = time.perf_counter() - started
+        asyncio.run(run_level(url, "warm-up", 4, texts, min(5.0, seconds)))
+        results = [asyncio.run(run_level(url, f"{REFERENCE_WORDS} words", 1, reference, seconds))]
+        results += [asyncio.run(run_level(url, f"{tokens} tokens", level, texts, seconds)) for level in (1, 8, 16, 32)]
+        memory = service_memory_mb(process)
     finally:
         stop_service(process)
-    print(table(results))
-    return 1 if any(result.errors for result in results) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    single, sixteen = results[0], results[3]
+    figures = [
+        Figure("service ready after start", ready, "s", target="< 20"),
+        Figure("service memory after load", memory, "MB", target="< 1,500"),
+        Figure(
+            f"HTTP p50, 1 client, {REFERENCE_WORDS}-word proposals", 1000 * single.percentile(0.5), "ms", target="< 100"
+        ),
+        Figure(
+            f"HTTP throughput, 16 clients, {tokens}-token proposals",
+            sixteen.throughput,
+            "proposals/s",
+            "relabelling" if relabel_rate else "",
+            relabel_rate,
+            ">= 0.8x relabelling",
+        ),
+        Figure("HTTP p99, 16 clients", 1000 * sixteen.percentile(0.99), "ms", target="< 2,000"),
+        Figure("HTTP errors, all levels", sum(result.errors for result in results), "requests", target="0"),
+    ]
+    return figures, results

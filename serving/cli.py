@@ -1,4 +1,4 @@
-"""`axistag serve` and `axistag bench`."""
+"""`axistag serve`."""
 
 from __future__ import annotations
 
@@ -57,9 +57,3 @@ def serve(
     command = bentoml_serve_command(host, port)
     # Replace this process: BentoML's supervisor then receives Ctrl+C and termination signals directly.
     os.execve(command[0], command, environment)
-
-
-def bench() -> None:
-    """Benchmarks are not available yet in this version."""
-    typer.echo("axistag bench is not implemented yet", err=True)
-    raise typer.Exit(2)

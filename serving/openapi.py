@@ -1,8 +1,9 @@
 """The OpenAPI document served at `/docs.json`: BentoML's, completed with what the service really does.
 
 BentoML generates the paths and schemas from the pydantic models, but it cannot know that request bodies
-are required, that `GET /axes` exists beside `POST /axes`, which errors the service answers (401, 413,
-415, 503, 504, and 400 in the service's own shape), or that a bearer key may be needed. A client generated
+are required, that `GET /axes` exists beside `POST /axes`, that `POST /classify_file` takes a file as its
+body, which errors the service answers (401, 413, 415, 503, 504, and 400 in the service's own shape), or
+that a bearer key may be needed. A client generated
 from the completed document, or a fuzzer run against it, sees the API as it is.
 """
 
@@ -59,10 +60,67 @@ def _description(settings: ServiceSettings) -> str:
     )
 
 
+def file_operation(settings: ServiceSettings, errors: dict) -> dict:
+    """`POST /classify_file`: the body is the CSV or JSONL file itself, answered in `axistag relabel`'s format."""
+    counts = {
+        "X-Axistag-Rows": "Rows read from the file.",
+        "X-Axistag-Scored": "Rows scored.",
+        "X-Axistag-Errors": "Rows not scored; each has its reason in the `error` column.",
+        "X-Axistag-Needs-Review": "Scored rows flagged for a human look.",
+    }
+    table = {"schema": {"type": "string"}}
+    return {
+        "operationId": "classify_file",
+        "summary": "Score every row of a CSV or JSONL file",
+        "description": (
+            "Send the file as the body. Every column is kept; the prediction columns are added "
+            "(labels, scores, needs_review, language, error), as `axistag relabel` writes them. A row without "
+            f"usable text gets its reason in `error` and the others are still scored. At most "
+            f"{settings.max_upload_bytes} bytes and {settings.max_batch_chars} characters of text."
+        ),
+        "tags": ["Service APIs"],
+        "parameters": [
+            {
+                "name": "filename",
+                "in": "query",
+                "description": "The file's name; its extension (.csv, .jsonl) gives the format, else the Content-Type.",
+                "schema": {"type": "string", "example": "proposals.csv"},
+            },
+            {
+                "name": "text_column",
+                "in": "query",
+                "description": "The column that holds the texts.",
+                "schema": {"type": "string", "default": "text", "minLength": 1, "maxLength": 200},
+            },
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": table, "application/x-ndjson": table},
+        },
+        "responses": {
+            "200": {
+                "description": "The labelled file, in the upload's format, with counts in the headers.",
+                "headers": {
+                    name: {"description": text, "schema": {"type": "integer"}} for name, text in counts.items()
+                },
+                "content": {"text/csv": table, "application/x-ndjson": table},
+            },
+            **errors,
+            "415": _error("The file is neither CSV nor JSONL, or its format cannot be told from its name."),
+        },
+        **({"security": [{"bearerKey": []}]} if settings.api_key else {}),
+    }
+
+
 def complete_spec(
-    spec: dict, settings: ServiceSettings, api_paths: Collection[str], get_aliases: Collection[str]
+    spec: dict,
+    settings: ServiceSettings,
+    api_paths: Collection[str],
+    get_aliases: Collection[str],
+    file_path: str | None = None,
 ) -> dict:
-    """A copy of BentoML's `spec`, completed for the POST routes `api_paths` and the GET twins `get_aliases`."""
+    """A copy of BentoML's `spec`, completed for the POST routes `api_paths`, the GET twins `get_aliases` and
+    the file upload route `file_path`."""
     spec = json.loads(json.dumps(spec))  # a deep copy whose status codes are strings, as in the JSON served
     spec["info"] = {"title": "axistag", "version": _service_version(), "description": _description(settings)}
     components = spec.setdefault("components", {})
@@ -77,6 +135,8 @@ def complete_spec(
     if settings.api_key:
         errors["401"] = _error("Missing or wrong API key.")
         components["securitySchemes"] = {"bearerKey": {"type": "http", "scheme": "bearer"}}
+    if file_path:
+        spec["paths"][file_path] = {"post": file_operation(settings, errors)}
     for path in api_paths:
         operation = spec["paths"][path]["post"]
         operation["responses"].update(errors)

@@ -177,13 +177,14 @@ async def axes_page(_: Request) -> Response:
 
 
 async def openapi_document(_: Request) -> Response:
-    """`/docs.json`: BentoML's OpenAPI document completed with errors, auth and `GET /axes`."""
+    """`/docs.json`: BentoML's OpenAPI document completed with errors, auth, `GET /axes` and the file route."""
     return JSONResponse(published_spec())
 
 
 @lru_cache(maxsize=1)
 def published_spec() -> dict:
-    return complete_spec(AxisTagService.openapi_spec.asdict(), SETTINGS, API_PATHS, get_aliases={"/axes"})
+    spec = AxisTagService.openapi_spec.asdict()
+    return complete_spec(spec, SETTINGS, API_PATHS, get_aliases={"/axes"}, file_path=FILE_ROUTE)
 
 
 def unavailable() -> JSONResponse:

@@ -59,3 +59,17 @@ def test_bentoml_spec_is_left_untouched(bentoml_spec):
     before = json.dumps(bentoml_spec, sort_keys=True, default=str)
     completed(bentoml_spec, api_key="k")
     assert json.dumps(bentoml_spec, sort_keys=True, default=str) == before
+
+
+def test_the_file_route_is_declared_with_a_file_body(bentoml_spec):
+    plain = completed(bentoml_spec)
+    assert "/classify_file" not in plain["paths"]
+    spec = complete_spec(bentoml_spec, ServiceSettings(api_key="k"), API_PATHS, {"/axes"}, file_path="/classify_file")
+    operation = spec["paths"]["/classify_file"]["post"]
+    assert operation["requestBody"]["required"] is True
+    assert set(operation["requestBody"]["content"]) == {"text/csv", "application/x-ndjson"}
+    assert {parameter["name"] for parameter in operation["parameters"]} == {"filename", "text_column"}
+    assert "X-Axistag-Errors" in operation["responses"]["200"]["headers"]
+    assert "neither CSV nor JSONL" in operation["responses"]["415"]["description"]
+    assert operation["responses"]["413"] == spec["paths"]["/classify"]["post"]["responses"]["413"]
+    assert operation["security"] == [{"bearerKey": []}]

@@ -11,6 +11,10 @@ def _axis_table(manifest: dict) -> str:
     return "\n".join(rows)
 
 
+def _scores(scores: dict[str, float]) -> str:
+    return ", ".join(f"{name} {value:.4f}" for name, value in scores.items())
+
+
 def render_model_card(manifest: dict) -> str:
     training = manifest["training"]
     calibration = manifest["calibration"]
@@ -38,13 +42,13 @@ def render_model_card(manifest: dict) -> str:
         lines.append(
             f"- **Long texts**: windows of {windows['max_tokens']} tokens overlapping by {windows['overlap']}, "
             f"scores aggregated by `{windows['aggregation']}` "
-            f"(validation macro-F1: {manifest['window_comparison_validation_macro_f1']})."
+            f"(validation macro-F1: {_scores(manifest['window_comparison_validation_macro_f1'])})."
         )
     lines += [
         f"- **Calibration**: temperature {calibration['temperature']:.3f}; validation ECE "
         f"{calibration['ece_before']:.4f} before, {calibration['ece_after']:.4f} after.",
         f"- **Thresholds**: `{thresholds['mode']}` (cross-validated macro-F1 on validation: "
-        f"{thresholds['cv_macro_f1']}; global threshold {thresholds['global_threshold']:.2f}).",
+        f"{_scores(thresholds['cv_macro_f1'])}; global threshold {thresholds['global_threshold']:.2f}).",
         f"- **Validation**: macro-F1 {validation['macro_f1']:.4f}, micro-F1 {validation['micro_f1']:.4f}.",
         "",
         _axis_table(manifest),

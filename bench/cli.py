@@ -1,0 +1,75 @@
+"""`axistag bench`: every speed and quality benchmark in one run, printed as one table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+PARTS = ("inference", "relabel", "service", "training")
+
+
+def bench(
+    model: Annotated[Path | None, typer.Option(help="Transformer model folder (default: models/default)")] = None,
+    only: Annotated[
+        list[str] | None, typer.Option(help=f"Run only these parts ({', '.join(PARTS)}); repeatable")
+    ] = None,
+    training: Annotated[
+        bool, typer.Option("--training", help="Also retrain the default model from scratch (about 20 minutes)")
+    ] = False,
+    tokens: Annotated[int, typer.Option(min=16, help="Token length of the proposals the speed targets speak of")] = 200,
+    n: Annotated[int, typer.Option(min=32, help="Proposals scored by the inference and relabelling parts")] = 600,
+    seconds: Annotated[float, typer.Option(min=1, help="Duration of each HTTP concurrency level")] = 15.0,
+    data: Annotated[Path | None, typer.Option(help="Corpus to read texts and the test split from")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write every figure to this file")] = None,
+) -> None:
+    """Measure inference precisions, relabelling, the HTTP service and (on request) training on this machine.
+
+    Every figure is printed next to the baseline measured in the same run and the ratio between them.
+    """
+    from bench.figures import Figure, print_table
+    from bench.texts import CORPUS, corpus_texts, texts_of_tokens, texts_of_words
+    from model.predictor import Predictor, default_model_path
+
+    parts = set(only or [part for part in PARTS if part != "training" or training])
+    unknown = parts - set(PARTS)
+    if unknown:
+        raise typer.BadParameter(f"unknown part(s) {', '.join(sorted(unknown))}", param_hint="--only")
+    folder = model or default_model_path()
+    predictor = Predictor.load(folder)
+    if predictor.manifest["kind"] != "transformer":
+        raise typer.BadParameter(f"{folder} is a {predictor.manifest['kind']} model", param_hint="--model")
+    corpus = data or CORPUS
+    texts = corpus_texts(corpus)
+    speed_texts = texts_of_tokens(predictor.scorer.tokenizer, texts, tokens, n)
+    typer.echo(f"model {folder} ({predictor.name} {predictor.version}); {n} corpus proposals of {tokens}±10% tokens")
+    figures: list[Figure] = []
+    if "inference" in parts:
+        from bench.inference_precision import precision_figures
+        from training.corpus import load_corpus, multi_hot
+
+        test = load_corpus(corpus, "test")
+        figures += precision_figures(folder, speed_texts, tokens, list(test["text"]), multi_hot(test))
+    relabel_rate = None
+    if "relabel" in parts:
+        from bench.relabel_throughput import relabel_figures
+
+        relabel = relabel_figures(str(folder), speed_texts, tokens)
+        relabel_rate = relabel[0].value
+        figures += relabel
+    if "service" in parts:
+        from bench.load_service import service_figures, table
+
+        reference = texts_of_words(texts, 150, 50)
+        service, levels = service_figures(folder, reference, speed_texts, tokens, relabel_rate, seconds)
+        figures += service
+        typer.echo(table(levels))
+    if "training" in parts:
+        from bench.training_time import training_figures
+
+        figures += training_figures(corpus)
+    print_table(figures, f"axistag bench: {folder}")
+    if json_out:
+        json_out.write_text(json.dumps([figure.to_dict() for figure in figures], indent=2) + "\n")
