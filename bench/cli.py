@@ -20,7 +20,7 @@ def bench(
         bool, typer.Option("--training", help="Also retrain the default model from scratch (about 20 minutes)")
     ] = False,
     tokens: Annotated[int, typer.Option(min=16, help="Token length of the proposals the speed targets speak of")] = 200,
-    n: Annotated[int, typer.Option(min=32, help="Proposals scored by the inference and relabelling parts")] = 600,
+    n: Annotated[int, typer.Option(min=32, help="Proposals scored by the inference and relabelling parts")] = 300,
     seconds: Annotated[float, typer.Option(min=1, help="Duration of each HTTP concurrency level")] = 15.0,
     data: Annotated[Path | None, typer.Option(help="Corpus to read texts and the test split from")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write every figure to this file")] = None,

@@ -5,7 +5,7 @@ pass of the same classifier, no length bucketing and no windows (long texts are 
 The relabel engine does more per text (every window of a long text, language detection, review flags,
 files written and committed) and still has to be faster, or its batching is not paying off.
 
-Each approach runs in a fresh child process so that its peak resident memory (ru_maxrss) is its own; model
+Each approach runs in a fresh child process so that its peak resident memory is its own; model
 loading is left out of the timing.
 
     axistag bench --only relabel
@@ -14,7 +14,6 @@ loading is left out of the timing.
 from __future__ import annotations
 
 import json
-import resource
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,7 +25,11 @@ from bench.figures import Figure
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    """This process's own peak resident memory (VmHWM): unlike ru_maxrss, not inherited from a larger parent."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status: peak memory needs Linux")
 
 
 def engine_run(model: str, texts: list[str], batch_size: int) -> dict:

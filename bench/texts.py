@@ -34,7 +34,7 @@ def texts_of_tokens(tokenizer, texts: list[str], tokens: int, count: int, seed: 
     The speed targets are stated for proposals of one length; real texts of that length keep the vocabulary
     and sentence structure realistic, where cutting texts to size would not.
     """
-    lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]]
+    lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=True, verbose=False)["input_ids"]]
     near = [text for text, length in zip(texts, lengths, strict=True) if abs(length - tokens) <= tokens // 10]
     if not near:
         raise SystemExit(f"no corpus text has about {tokens} tokens")
