@@ -21,7 +21,7 @@ import pytest
 from model.axes import AXES
 from serving.relabel import added_columns
 from tests.fixtures import HEADLESS_CHROMIUM_FLAGS
-from tests.test_service import start_server, stop_server, wait_until_ready
+from tests.servers import start_server, stop_server, wait_until_ready
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
