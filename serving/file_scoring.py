@@ -41,6 +41,14 @@ MEDIA_TYPE_FORMATS = {
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 LONGEST_NAME_BYTES = 200
 LONGEST_COLUMN_NAME = 200
+DEFAULT_TEXT_COLUMN = "text"
+# Response headers with the row counts: header -> (field of the chunk record, what it counts).
+COUNT_HEADERS = {
+    "X-Axistag-Rows": ("rows", "Rows read from the file."),
+    "X-Axistag-Scored": ("scored", "Rows scored."),
+    "X-Axistag-Errors": ("errors", "Rows not scored; each has its reason in the `error` column."),
+    "X-Axistag-Needs-Review": ("needs_review", "Scored rows flagged for a human look."),
+}
 BINARY_SNIFF_BYTES = 8192  # a NUL byte this early means a spreadsheet or an archive, not CSV or JSONL text
 
 
@@ -92,13 +100,8 @@ class LabelledFile:
 
     def headers(self) -> dict[str, str]:
         """A download name (RFC 6266, UTF-8 safe) and the row counts, so a caller can summarise without parsing."""
-        return {
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(self.filename)}",
-            "X-Axistag-Rows": str(self.record.rows),
-            "X-Axistag-Scored": str(self.record.scored),
-            "X-Axistag-Errors": str(self.record.errors),
-            "X-Axistag-Needs-Review": str(self.record.needs_review),
-        }
+        counts = {header: str(getattr(self.record, field)) for header, (field, _) in COUNT_HEADERS.items()}
+        return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(self.filename)}", **counts}
 
 
 async def receive_upload(request: Request, max_bytes: int) -> Upload:
@@ -108,7 +111,7 @@ async def receive_upload(request: Request, max_bytes: int) -> Upload:
     than the size limit.
     """
     filename = request.query_params.get("filename", "").strip()
-    text_column = request.query_params.get("text_column", "text").strip()
+    text_column = request.query_params.get("text_column", DEFAULT_TEXT_COLUMN).strip()
     if not text_column or len(text_column) > LONGEST_COLUMN_NAME:
         message = f"name the column that holds the texts (1 to {LONGEST_COLUMN_NAME} characters)"
         raise UploadError(400, "text_column", "missing", message)

@@ -14,6 +14,7 @@ import json
 from collections.abc import Collection
 from importlib.metadata import PackageNotFoundError, version
 
+from serving.file_scoring import COUNT_HEADERS, DEFAULT_TEXT_COLUMN, LONGEST_COLUMN_NAME, MEDIA_TYPES
 from serving.settings import ServiceSettings
 
 ERROR_SCHEMA = {
@@ -62,13 +63,8 @@ def _description(settings: ServiceSettings) -> str:
 
 def file_operation(settings: ServiceSettings, errors: dict) -> dict:
     """`POST /classify_file`: the body is the CSV or JSONL file itself, answered in `axistag relabel`'s format."""
-    counts = {
-        "X-Axistag-Rows": "Rows read from the file.",
-        "X-Axistag-Scored": "Rows scored.",
-        "X-Axistag-Errors": "Rows not scored; each has its reason in the `error` column.",
-        "X-Axistag-Needs-Review": "Scored rows flagged for a human look.",
-    }
     table = {"schema": {"type": "string"}}
+    files = {media_type.split(";")[0]: table for media_type in MEDIA_TYPES.values()}
     return {
         "operationId": "classify_file",
         "summary": "Score every row of a CSV or JSONL file",
@@ -90,20 +86,26 @@ def file_operation(settings: ServiceSettings, errors: dict) -> dict:
                 "name": "text_column",
                 "in": "query",
                 "description": "The column that holds the texts.",
-                "schema": {"type": "string", "default": "text", "minLength": 1, "maxLength": 200},
+                "schema": {
+                    "type": "string",
+                    "default": DEFAULT_TEXT_COLUMN,
+                    "minLength": 1,
+                    "maxLength": LONGEST_COLUMN_NAME,
+                },
             },
         ],
         "requestBody": {
             "required": True,
-            "content": {"text/csv": table, "application/x-ndjson": table},
+            "content": files,
         },
         "responses": {
             "200": {
                 "description": "The labelled file, in the upload's format, with counts in the headers.",
                 "headers": {
-                    name: {"description": text, "schema": {"type": "integer"}} for name, text in counts.items()
+                    header: {"description": text, "schema": {"type": "integer"}}
+                    for header, (_, text) in COUNT_HEADERS.items()
                 },
-                "content": {"text/csv": table, "application/x-ndjson": table},
+                "content": files,
             },
             **errors,
             "415": _error("The file is neither CSV nor JSONL, or its format cannot be told from its name."),
