@@ -30,8 +30,9 @@ def bench(
     Every figure is printed next to the baseline measured in the same run and the ratio between them.
     """
     from bench.figures import Figure, print_table
-    from bench.texts import CORPUS, corpus_texts, texts_of_tokens, texts_of_words
+    from bench.texts import CORPUS, texts_of_tokens, texts_of_words
     from model.predictor import Predictor, default_model_path
+    from training.corpus import load_corpus, multi_hot
 
     parts = set(only or [part for part in PARTS if part != "training" or training])
     unknown = parts - set(PARTS)
@@ -42,16 +43,19 @@ def bench(
     if predictor.manifest["kind"] != "transformer":
         raise typer.BadParameter(f"{folder} is a {predictor.manifest['kind']} model", param_hint="--model")
     corpus = data or CORPUS
-    texts = corpus_texts(corpus)
+    if not corpus.is_file():
+        raise typer.BadParameter(f"no corpus at {corpus}", param_hint="--data")
+    items = load_corpus(corpus)
+    texts = list(items["text"])
     speed_texts = texts_of_tokens(predictor.scorer.tokenizer, texts, tokens, n)
     typer.echo(f"model {folder} ({predictor.name} {predictor.version}); {n} corpus proposals of {tokens}±10% tokens")
     figures: list[Figure] = []
     if "inference" in parts:
         from bench.inference_precision import precision_figures
-        from training.corpus import load_corpus, multi_hot
 
-        test = load_corpus(corpus, "test")
-        figures += precision_figures(folder, speed_texts, tokens, list(test["text"]), multi_hot(test))
+        test = items.select([i for i, split in enumerate(items["split"]) if split == "test"])
+        encoder_config = predictor.scorer.classifier.encoder.config
+        figures += precision_figures(folder, encoder_config, speed_texts, tokens, list(test["text"]), multi_hot(test))
     relabel_rate = None
     if "relabel" in parts:
         from bench.relabel_throughput import relabel_figures

@@ -20,6 +20,7 @@ import torch
 from sklearn.metrics import f1_score
 
 from bench.figures import Figure
+from eval.metrics import decide
 from model.predictor import Predictor
 from model.transformer_scorer import PRECISIONS
 
@@ -60,7 +61,7 @@ def measure(model: Path, precision: str, speed_texts: list[str], test_texts: lis
     scores = predictor.probabilities(test_texts)
     sample = test_texts[:64]
     repeatable = bool(np.array_equal(predictor.probabilities(sample), predictor.probabilities(sample)))
-    selected = (scores >= predictor.thresholds).astype(int)
+    selected = decide(scores, predictor.thresholds)
     return PrecisionRun(
         precision=precision,
         proposals_per_s=len(speed_texts) / seconds,
@@ -70,12 +71,14 @@ def measure(model: Path, precision: str, speed_texts: list[str], test_texts: lis
     )
 
 
-def precision_figures(model: Path, speed_texts: list[str], tokens: int, test_texts: list[str], targets) -> list[Figure]:
+def precision_figures(
+    model: Path, encoder_config, speed_texts: list[str], tokens: int, test_texts: list[str], targets
+) -> list[Figure]:
+    """`encoder_config` (the model's encoder's) gives the operations per proposal of the fp32 ceiling."""
     runs = [measure(model, precision, speed_texts, test_texts, targets) for precision in PRECISIONS]
     base = runs[0]
-    config = Predictor.load(model).scorer.classifier.encoder.config
     gflops = matmul_gflops()
-    ceiling = gflops / encoder_gflop(config, tokens)
+    ceiling = gflops / encoder_gflop(encoder_config, tokens)
     figures = [
         Figure("fp32 matrix product", gflops, "GFLOPS", target="170 assumed"),
         Figure(f"fp32 ceiling, {tokens}-token proposals", ceiling, "proposals/s", target="18 assumed"),

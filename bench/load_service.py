@@ -27,8 +27,8 @@ import httpx
 import psutil
 
 from bench.figures import Figure
+from bench.texts import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_WORDS = 150
 
 
@@ -68,9 +68,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_service(model: Path, port: int, workers: int | None, log: Path) -> subprocess.Popen:
+def start_service(model: Path, port: int, log: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "axistag", "serve", "--model", str(model), "--host", "127.0.0.1"]
-    command += ["--port", str(port)] + (["--workers", str(workers)] if workers else [])
+    command += ["--port", str(port)]
     return subprocess.Popen(
         command, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO_ROOT
     )
@@ -152,7 +152,7 @@ def service_figures(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = Path(tempfile.gettempdir()) / f"axistag-bench-service-{port}.log"
-    process = start_service(model, port, None, log)
+    process = start_service(model, port, log)
     try:
         started = time.perf_counter()
         wait_until_ready(url, process, timeout=300)

@@ -16,20 +16,10 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
+from bench.child import in_child, peak_rss_mb
 from bench.figures import Figure
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak resident memory (VmHWM): unlike ru_maxrss, not inherited from a larger parent."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024  # kB
-    raise RuntimeError("no VmHWM in /proc/self/status: peak memory needs Linux")
 
 
 def engine_run(model: str, texts: list[str], batch_size: int) -> dict:
@@ -65,11 +55,6 @@ def naive_run(model: str, texts: list[str]) -> dict:
             )
             classifier(encoded["input_ids"], encoded["attention_mask"])
     return {"seconds": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb()}
-
-
-def in_child(function: Callable[..., dict], *args) -> dict:
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(function, *args).result()
 
 
 def relabel_figures(model: str, texts: list[str], tokens: int, batch_size: int = 128) -> list[Figure]:

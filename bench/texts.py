@@ -1,31 +1,12 @@
-"""The proposals every benchmark reads: real corpus texts, optionally of one token length."""
+"""The proposals every benchmark reads: real corpus texts of one token length, or passages of one word count."""
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS = REPO_ROOT / "data" / "proposals.jsonl"
-
-
-def corpus_texts(data: Path | None = None) -> list[str]:
-    """Every non-empty text of a JSONL corpus (default: data/proposals.jsonl)."""
-    path = data or CORPUS
-    if not path.is_file():
-        raise SystemExit(f"no corpus at {path}; pass --data FILE.jsonl")
-    texts = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            text = json.loads(line).get("text")
-        except (json.JSONDecodeError, AttributeError):
-            continue
-        if isinstance(text, str) and text.strip():
-            texts.append(text)
-    if not texts:
-        raise SystemExit(f"{path} holds no text")
-    return texts
 
 
 def texts_of_tokens(tokenizer, texts: list[str], tokens: int, count: int, seed: int = 0) -> list[str]:

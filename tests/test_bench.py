@@ -13,7 +13,8 @@ from axistag.cli import app
 from bench.figures import Figure
 from bench.inference_precision import encoder_gflop
 from bench.load_service import LevelResult
-from bench.texts import corpus_texts, texts_of_tokens, texts_of_words
+from bench.texts import texts_of_tokens, texts_of_words
+from training.corpus import load_corpus
 
 
 def test_a_figure_is_compared_with_its_baseline():
@@ -38,7 +39,7 @@ def test_latency_percentiles_and_throughput_of_a_level():
 
 def test_texts_of_one_token_length_are_real_texts_of_that_length(tiny_predictor, tiny_corpus):
     tokenizer = tiny_predictor.scorer.tokenizer
-    texts = corpus_texts(tiny_corpus)
+    texts = list(load_corpus(tiny_corpus)["text"])
     target = int(statistics.median(len(ids) for ids in tokenizer(texts)["input_ids"]))
     chosen = texts_of_tokens(tokenizer, texts, target, 40)
     assert len(chosen) == 40 and set(chosen) <= set(texts)
@@ -53,7 +54,7 @@ def test_passages_of_one_word_count():
 
 
 def test_bench_measures_every_precision_on_the_tiny_model(tiny_model, tiny_corpus, tiny_predictor, tmp_path):
-    texts = corpus_texts(tiny_corpus)
+    texts = list(load_corpus(tiny_corpus)["text"])
     tokens = int(statistics.median(len(ids) for ids in tiny_predictor.scorer.tokenizer(texts)["input_ids"]))
     out = tmp_path / "bench.json"
     arguments = ["bench", "--model", str(tiny_model), "--data", str(tiny_corpus), "--only", "inference"]
