@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from model.windowing import WindowSettings, pad_batch
@@ -37,3 +38,21 @@ def test_gradients_reach_only_the_top_adapters_and_head(tiny_backbone):
     with_grad = {name for name, p in classifier.named_parameters() if p.grad is not None}
     assert any(name.startswith("head.") for name in with_grad)
     assert all(".layer.1." in name for name in with_grad if "lora_" in name)
+
+
+def test_cached_validation_scores_equal_the_scorer_in_eval_mode(tiny_backbone):
+    from model.transformer_scorer import TransformerScorer
+    from model.windowing import encode_windows
+
+    classifier, tokenizer, _ = build_classifier(TrainConfig(backbone=str(tiny_backbone), lora_top_layers=1))
+    settings = WindowSettings(max_tokens=24, overlap=4)
+    texts = ["A data space for hospitals, " * 6, "Energy metering of inference.", "Edge AI in base stations."]
+    encoded = encode_windows(tokenizer, texts, settings)
+    cache = LayerCache(classifier, split_at=1)
+    cache.fill(encoded.input_ids, tokenizer.pad_token_id)
+    classifier.train()
+    cached = cache.scores(batch_size=2)
+    assert classifier.training, "scoring must hand the classifier back in train mode"
+    direct = TransformerScorer(classifier, tokenizer, settings).window_logits(encoded.input_ids)
+    assert len(encoded) > len(texts)
+    np.testing.assert_allclose(cached, direct, atol=1e-5)

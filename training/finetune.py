@@ -23,7 +23,14 @@ from tqdm.auto import tqdm
 from model.backbone import load_backbone
 from model.classifier import AxisClassifier, LoraSettings, add_lora, trainable_state
 from model.transformer_scorer import TransformerScorer
-from model.windowing import WindowSettings, encode_windows, first_window_positions, pad_batch
+from model.windowing import (
+    EncodedWindows,
+    WindowSettings,
+    aggregate,
+    encode_windows,
+    first_window_positions,
+    pad_batch,
+)
 from training.config import TrainConfig
 from training.frozen_layers import LayerCache
 from training.training_data import TrainingData
@@ -105,10 +112,12 @@ def _schedule(optimizer: torch.optim.Optimizer, total_steps: int, warmup_ratio: 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def validation_logits(classifier: AxisClassifier, tokenizer, texts: list[str], windows: WindowSettings) -> np.ndarray:
+def validation_window_logits(
+    classifier: AxisClassifier, tokenizer, encoded: EncodedWindows, windows: WindowSettings
+) -> np.ndarray:
     scorer = TransformerScorer(classifier, tokenizer, windows)
     try:
-        return scorer.logits(texts)
+        return scorer.window_logits(encoded.input_ids)
     finally:
         classifier.train()
 
@@ -121,10 +130,13 @@ def fine_tune(data: TrainingData, config: TrainConfig, checkpoint_dir: Path) -> 
     classifier, tokenizer, lora = build_classifier(config)
     windows = WindowSettings(max_tokens=config.max_tokens, overlap=config.overlap)
     train_ids = first_windows(tokenizer, data.train.texts, windows)
-    cache = None
+    cache = validation_cache = None
+    validation_windows = encode_windows(tokenizer, data.validation.texts, windows)
     if lora.layers is not None:
         cache = LayerCache(classifier, split_at=lora.layers[0])
         cache.fill(train_ids, tokenizer.pad_token_id)
+        validation_cache = LayerCache(classifier, split_at=lora.layers[0])
+        validation_cache.fill(validation_windows.input_ids, tokenizer.pad_token_id)
     targets = torch.tensor(data.train.targets, dtype=torch.float32)
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=positive_weights(data.train.targets, config.pos_weight_power))
     steps_per_epoch = math.ceil(len(train_ids) / config.batch_size)
@@ -207,7 +219,11 @@ def fine_tune(data: TrainingData, config: TrainConfig, checkpoint_dir: Path) -> 
                 save_checkpoint()
         progress.close()
 
-        logits = validation_logits(classifier, tokenizer, data.validation.texts, windows)
+        if validation_cache is not None:
+            per_window = validation_cache.scores()
+        else:
+            per_window = validation_window_logits(classifier, tokenizer, validation_windows, windows)
+        logits = aggregate(per_window, validation_windows.owner, len(data.validation.texts), windows.aggregation)
         score = macro_f1_at_best_threshold(logits, data.validation.targets)
         state["history"].append(
             {

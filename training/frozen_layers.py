@@ -7,6 +7,7 @@ layers alone. On two CPU cores this makes an epoch several times cheaper.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -72,3 +73,17 @@ class LayerCache:
             hidden = layer(hidden, extended)
         classifier = self.classifier
         return classifier.head(classifier.dropout(mean_pool(hidden, mask)))
+
+    def scores(self, batch_size: int = 16) -> np.ndarray:
+        """Logits of every cached window in eval mode: validation during training costs only the top layers."""
+        from model.windowing import length_batches
+
+        result = np.zeros((len(self.states), self.classifier.head.out_features), dtype=np.float32)
+        self.classifier.eval()
+        try:
+            with torch.inference_mode():
+                for batch in length_batches([len(s) for s in self.states], batch_size, batch_size * 256):
+                    result[batch] = self.logits(batch).numpy()
+        finally:
+            self.classifier.train()
+        return result
