@@ -12,7 +12,9 @@ PARTS = ("inference", "relabel", "service", "training")
 
 
 def bench(
-    model: Annotated[Path | None, typer.Option(help="Transformer model folder (default: models/default)")] = None,
+    model: Annotated[
+        Path | None, typer.Option(help="Transformer or ensemble model folder (default: models/default)")
+    ] = None,
     only: Annotated[
         list[str] | None, typer.Option(help=f"Run only these parts ({', '.join(PARTS)}); repeatable")
     ] = None,
@@ -40,21 +42,23 @@ def bench(
         raise typer.BadParameter(f"unknown part(s) {', '.join(sorted(unknown))}", param_hint="--only")
     folder = model or default_model_path()
     predictor = Predictor.load(folder)
-    if predictor.manifest["kind"] != "transformer":
-        raise typer.BadParameter(f"{folder} is a {predictor.manifest['kind']} model", param_hint="--model")
+    encoder = predictor.encoder
+    if encoder is None:
+        kind = predictor.manifest["kind"]
+        raise typer.BadParameter(f"{folder} is a {kind} model, with no encoder", param_hint="--model")
     corpus = data or CORPUS
     if not corpus.is_file():
         raise typer.BadParameter(f"no corpus at {corpus}", param_hint="--data")
     items = load_corpus(corpus)
     texts = list(items["text"])
-    speed_texts = texts_of_tokens(predictor.scorer.tokenizer, texts, tokens, n)
+    speed_texts = texts_of_tokens(encoder.tokenizer, texts, tokens, n)
     typer.echo(f"model {folder} ({predictor.name} {predictor.version}); {n} corpus proposals of {tokens}±10% tokens")
     figures: list[Figure] = []
     if "inference" in parts:
         from bench.inference_precision import precision_figures
 
         test = items.select([i for i, split in enumerate(items["split"]) if split == "test"])
-        encoder_config = predictor.scorer.classifier.encoder.config
+        encoder_config = encoder.classifier.encoder.config
         figures += precision_figures(folder, encoder_config, speed_texts, tokens, list(test["text"]), multi_hot(test))
     relabel_rate = None
     if "relabel" in parts:

@@ -45,8 +45,8 @@ def naive_run(model: str, texts: list[str]) -> dict:
     from model.predictor import Predictor
 
     predictor = Predictor.load(model)
-    tokenizer, classifier = predictor.scorer.tokenizer, predictor.scorer.classifier
-    settings = predictor.scorer.windows
+    encoder = predictor.encoder
+    tokenizer, classifier, settings = encoder.tokenizer, encoder.classifier, encoder.windows
     started = time.perf_counter()
     with torch.inference_mode():
         for text in texts:

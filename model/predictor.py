@@ -10,7 +10,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from model.calibration import sigmoid
 from model.folder import read_manifest
 from model.language import detect_language
 from model.sentences import split_sentences
+
+if TYPE_CHECKING:
+    from model.transformer_scorer import TransformerScorer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = REPO_ROOT / "models" / "default"
@@ -72,14 +75,31 @@ class Predictor:
         manifest = read_manifest(folder)
         if tuple(manifest["axes"]) != AXES:
             raise ValueError(f"{folder}: axes {manifest['axes']} differ from this version's {list(AXES)}")
-        if manifest["kind"] == "tfidf":
+        kind = manifest["kind"]
+        if kind == "tfidf":
             from model.baseline import load_tfidf_scorer
 
             return cls(load_tfidf_scorer(folder), manifest)
+        precision = precision or os.environ.get("AXISTAG_PRECISION", "fp32")
+        if kind == "ensemble":
+            from model.ensemble import load_ensemble_scorer
+
+            return cls(load_ensemble_scorer(folder, manifest, precision), manifest)
+        if kind != "transformer":
+            raise ValueError(f"{folder}: unknown model kind {kind!r}")
         from model.transformer_scorer import load_transformer_scorer
 
-        precision = precision or os.environ.get("AXISTAG_PRECISION", "fp32")
         return cls(load_transformer_scorer(folder, manifest, precision), manifest)
+
+    @property
+    def encoder(self) -> TransformerScorer | None:
+        """The fine-tuned encoder behind this predictor (alone or in an ensemble); None for TF-IDF."""
+        from model.ensemble import EnsembleScorer
+        from model.transformer_scorer import TransformerScorer
+
+        if isinstance(self.scorer, EnsembleScorer):
+            return self.scorer.transformer
+        return self.scorer if isinstance(self.scorer, TransformerScorer) else None
 
     @property
     def name(self) -> str:

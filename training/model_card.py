@@ -20,11 +20,17 @@ def render_model_card(manifest: dict) -> str:
     calibration = manifest["calibration"]
     thresholds = manifest["thresholds"]
     validation = manifest["validation"]
-    kind = (
-        f"LoRA fine-tuned `{manifest['backbone']['name']}` encoder, mean pooling, 8 sigmoid outputs"
-        if manifest["kind"] == "transformer"
-        else "TF-IDF (word 1-2-grams + character 2-5-grams) with one-vs-rest logistic regression"
-    )
+    backbone = manifest.get("backbone", {}).get("name")
+    encoder = f"LoRA fine-tuned `{backbone}` encoder, mean pooling, 8 sigmoid outputs"
+    tfidf = "TF-IDF (word 1-2-grams + character 2-5-grams) with one-vs-rest logistic regression"
+    kind = {"transformer": encoder, "tfidf": tfidf}.get(manifest["kind"])
+    if manifest["kind"] == "ensemble":
+        share = manifest["ensemble"]["transformer_weight"]
+        kind = (
+            f"Ensemble of a {encoder} and a {tfidf}; each member calibrated on validation, "
+            f"probabilities mixed {share:.0%} / {1 - share:.0%} "
+            f"(members' validation macro-F1: {_scores(manifest['member_validation_macro_f1'])})"
+        )
     lines = [
         f"# axistag model `{manifest['name']}` ({manifest['version']})",
         "",
@@ -37,7 +43,7 @@ def render_model_card(manifest: dict) -> str:
         "the test split was not used.",
         f"- **Code version**: {manifest['code_version']}.",
     ]
-    if manifest["kind"] == "transformer":
+    if "windows" in manifest:
         windows = manifest["windows"]
         lines.append(
             f"- **Long texts**: windows of {windows['max_tokens']} tokens overlapping by {windows['overlap']}, "

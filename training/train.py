@@ -5,17 +5,21 @@ from __future__ import annotations
 import subprocess
 import time
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from safetensors.torch import save_file
+from sklearn.pipeline import Pipeline
 
 from axistag import __version__
 from model.axes import AXES, AXIS_DESCRIPTIONS
 from model.backbone import backbone_identity
 from model.baseline import PIPELINE_FILE, TfidfScorer, build_tfidf_pipeline, save_tfidf_pipeline
+from model.calibration import fit_temperature
 from model.classifier import trainable_state
+from model.ensemble import Blend, blend_logits
 from model.folder import write_model_folder
 from model.transformer_scorer import WEIGHTS_FILE, TransformerScorer
 from model.windowing import aggregate, encode_windows, first_window_positions
@@ -66,11 +70,16 @@ def base_manifest(name: str, kind: str, data: TrainingData, config: TrainConfig)
     }
 
 
-def train_tfidf(data: TrainingData, config: TrainConfig, out: Path, name: str) -> dict:
-    started = time.time()
+def fitted_tfidf(data: TrainingData, config: TrainConfig) -> tuple[Pipeline, np.ndarray]:
+    """The baseline pipeline fitted on train, and its validation logits."""
     pipeline = build_tfidf_pipeline(c=config.tfidf_c, seed=config.seed)
     pipeline.fit(data.train.texts, data.train.targets)
-    logits = TfidfScorer(pipeline).logits(data.validation.texts)
+    return pipeline, TfidfScorer(pipeline).logits(data.validation.texts)
+
+
+def train_tfidf(data: TrainingData, config: TrainConfig, out: Path, name: str) -> dict:
+    started = time.time()
+    pipeline, logits = fitted_tfidf(data, config)
     manifest = {
         **base_manifest(name, "tfidf", data, config),
         **tune_on_validation(logits, data.validation.targets, config.seed),
@@ -85,7 +94,17 @@ def train_tfidf(data: TrainingData, config: TrainConfig, out: Path, name: str) -
     return manifest
 
 
-def train_transformer(data: TrainingData, config: TrainConfig, out: Path, name: str, checkpoint_dir: Path) -> dict:
+@dataclass
+class FineTunedMember:
+    """A fine-tuned encoder with what the manifest says of it, and its validation logits."""
+
+    manifest: dict
+    weights: dict
+    validation_logits: np.ndarray
+
+
+def fine_tuned_member(data: TrainingData, config: TrainConfig, checkpoint_dir: Path) -> FineTunedMember:
+    """Fine-tune, then choose how long texts' windows are aggregated, on validation."""
     from training.finetune import fine_tune
 
     result = fine_tune(data, config, checkpoint_dir)
@@ -101,21 +120,59 @@ def train_transformer(data: TrainingData, config: TrainConfig, out: Path, name: 
         per_window[first_window_positions(encoded.owner)], targets
     )
     chosen = max(("max", "mean"), key=lambda a: window_report[a])
-    windows = replace(result.windows, aggregation=chosen)
     identity = backbone_identity(config.backbone)
     manifest = {
-        **base_manifest(name, "transformer", data, config),
         "backbone": {"name": identity.name, "sha256": identity.sha256},
         "lora": result.lora.to_dict(),
-        "windows": windows.to_dict(),
+        "windows": replace(result.windows, aggregation=chosen).to_dict(),
         "window_comparison_validation_macro_f1": window_report,
-        **tune_on_validation(candidates[chosen], targets, config.seed),
         "history": result.history,
         "best_epoch": result.best_epoch,
         "training_seconds": round(result.seconds, 1),
     }
-    weights = trainable_state(result.classifier)
-    write_model_folder(out, manifest, {WEIGHTS_FILE: lambda p: save_file(weights, str(p))}, render_model_card(manifest))
+    return FineTunedMember(manifest, trainable_state(result.classifier), candidates[chosen])
+
+
+def train_transformer(data: TrainingData, config: TrainConfig, out: Path, name: str, checkpoint_dir: Path) -> dict:
+    member = fine_tuned_member(data, config, checkpoint_dir)
+    manifest = {
+        **base_manifest(name, "transformer", data, config),
+        **member.manifest,
+        **tune_on_validation(member.validation_logits, data.validation.targets, config.seed),
+    }
+    writers = {WEIGHTS_FILE: lambda p: save_file(member.weights, str(p))}
+    write_model_folder(out, manifest, writers, render_model_card(manifest))
+    return manifest
+
+
+def train_ensemble(data: TrainingData, config: TrainConfig, out: Path, name: str, checkpoint_dir: Path) -> dict:
+    """Both members on the same split; each is calibrated on validation before they are mixed."""
+    member = fine_tuned_member(data, config, checkpoint_dir)
+    started = time.time()
+    pipeline, tfidf_logits = fitted_tfidf(data, config)
+    targets = data.validation.targets
+    blend = Blend(
+        transformer_weight=config.ensemble_transformer_weight,
+        transformer_temperature=fit_temperature(member.validation_logits, targets),
+        tfidf_temperature=fit_temperature(tfidf_logits, targets),
+    )
+    tuned_members = {
+        "transformer": tune_on_validation(member.validation_logits, targets, config.seed),
+        "tfidf": tune_on_validation(tfidf_logits, targets, config.seed),
+    }
+    manifest = {
+        **base_manifest(name, "ensemble", data, config),
+        **member.manifest,
+        "ensemble": blend.to_dict(),
+        "member_validation_macro_f1": {kind: tuned["validation"]["macro_f1"] for kind, tuned in tuned_members.items()},
+        **tune_on_validation(blend_logits(member.validation_logits, tfidf_logits, blend), targets, config.seed),
+        "training_seconds": round(member.manifest["training_seconds"] + time.time() - started, 1),
+    }
+    writers = {
+        WEIGHTS_FILE: lambda p: save_file(member.weights, str(p)),
+        PIPELINE_FILE: lambda p: save_tfidf_pipeline(pipeline, p),
+    }
+    write_model_folder(out, manifest, writers, render_model_card(manifest))
     return manifest
 
 
@@ -124,7 +181,8 @@ def train_model(data_path: Path, out: Path, config: TrainConfig, checkpoint_dir:
     name = Path(out).name
     if config.kind == "tfidf":
         return train_tfidf(data, config, out, name)
-    if config.kind != "transformer":
-        raise ValueError(f"unknown model kind {config.kind!r}: use 'transformer' or 'tfidf'")
+    trainers = {"transformer": train_transformer, "ensemble": train_ensemble}
+    if config.kind not in trainers:
+        raise ValueError(f"unknown model kind {config.kind!r}: use 'transformer', 'ensemble' or 'tfidf'")
     checkpoint_dir = checkpoint_dir or Path(out).parent / f".{name}.checkpoint"
-    return train_transformer(data, config, out, name, checkpoint_dir)
+    return trainers[config.kind](data, config, out, name, checkpoint_dir)
