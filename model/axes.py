@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import re
+from typing import Any
+
+import numpy as np
+
 AXIS_DESCRIPTIONS: dict[str, str] = {
     "foundation_models": (
         "Open, competitive foundation models: pre-training of foundation models of any modality, new "
@@ -41,6 +47,7 @@ AXIS_DESCRIPTIONS: dict[str, str] = {
 }
 
 AXES: tuple[str, ...] = tuple(AXIS_DESCRIPTIONS)
+_LABEL_SEPARATORS = re.compile(r"[;,|]")
 
 
 def validate_labels(labels: list[str]) -> list[str]:
@@ -49,6 +56,22 @@ def validate_labels(labels: list[str]) -> list[str]:
     if unknown:
         raise ValueError(f"unknown axis id(s) {unknown}; known: {', '.join(AXES)}")
     return sorted(set(labels))
+
+
+def parse_labels(value: Any) -> list[str]:
+    """Turn a labels cell (list, array, `a;b`, `a,b`, `a|b`, `["a", "b"]`, empty) into sorted axis ids."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("[") and text.endswith("]"):
+            text = text[1:-1].replace('"', "").replace("'", "")
+        names = [part.strip() for part in _LABEL_SEPARATORS.split(text)]
+    elif isinstance(value, (list, tuple, np.ndarray)):
+        names = [str(part).strip() for part in value]
+    else:
+        raise ValueError(f"labels must be a list or a separated string, got {type(value).__name__}")
+    return validate_labels([name for name in names if name])
 
 
 def to_multi_hot(labels: list[str]) -> list[int]:

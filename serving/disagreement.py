@@ -14,9 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.axes import AXES
+from model.axes import AXES, parse_labels
 from model.predictor import Prediction
-from training.corpus import parse_labels
 
 CHANGES_KEPT = 200
 MARKDOWN_CHANGES = 20

@@ -6,7 +6,6 @@ import hashlib
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -18,7 +17,6 @@ from training.corpus import (
     load_corpus,
     load_labelled_file,
     multi_hot,
-    parse_labels,
 )
 
 RECORDS = [
@@ -78,24 +76,6 @@ def test_same_data_in_three_formats_loads_the_same(tmp_path):
         dataset = load_labelled_file(tmp_path / name)
         assert dataset.column_names == ["id", "text", "labels", "split"], name
         assert dataset.to_list() == expected_rows(), name
-
-
-@pytest.mark.parametrize(
-    ("cell", "labels"),
-    [
-        ("data;cloud", ["cloud", "data"]),
-        ("data, cloud", ["cloud", "data"]),
-        ("data | cloud | data", ["cloud", "data"]),
-        ("['data', 'cloud']", ["cloud", "data"]),
-        ('["telecom"]', ["telecom"]),
-        ("", []),
-        (None, []),
-        (float("nan"), []),
-        (np.array(["data", "cloud"], dtype=object), ["cloud", "data"]),
-    ],
-)
-def test_parse_labels(cell, labels):
-    assert parse_labels(cell) == labels
 
 
 def test_custom_columns_and_generated_ids(tmp_path):

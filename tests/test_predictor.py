@@ -83,3 +83,19 @@ def test_unknown_precision_is_refused(tiny_model):
 
     with pytest.raises(ValueError, match="unknown precision"):
         Predictor.load(tiny_model, precision="fp8")
+
+
+def test_the_embedding_table_is_kept_in_half_precision_without_moving_scores(tiny_model, tiny_predictor, monkeypatch):
+    import torch
+
+    import model.transformer_scorer
+    from model.predictor import Predictor
+
+    compact = tiny_predictor.encoder
+    assert compact.classifier.encoder.embeddings.word_embeddings.weight.dtype == torch.float16
+    monkeypatch.setattr(model.transformer_scorer, "with_compact_embeddings", lambda classifier: classifier)
+    full = Predictor.load(tiny_model).encoder
+    assert full.classifier.encoder.embeddings.word_embeddings.weight.dtype == torch.float32
+    texts = ["Edge AI in base stations under a watt budget.", LONG_TEXT]
+    difference = np.abs(compact.logits(texts) - full.logits(texts)).max()
+    assert 0 < difference < 1e-2

@@ -11,7 +11,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,7 +21,7 @@ import datasets
 import numpy as np
 import pandas as pd
 
-from model.axes import AXES, validate_labels
+from model.axes import AXES, parse_labels, validate_labels
 
 CORPUS_FIELDS: tuple[str, ...] = ("id", "text", "lang", "labels", "kind", "split")
 STAGED_FIELDS: tuple[str, ...] = tuple(f for f in CORPUS_FIELDS if f != "split")
@@ -30,8 +29,6 @@ OPTIONAL_COLUMNS: tuple[str, ...] = ("lang", "kind", "split")
 KINDS: tuple[str, ...] = ("typical", "multi", "hard", "short", "noisy", "offtopic")
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 FORMATS: dict[str, str] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
-
-_LABEL_SEPARATORS = re.compile(r"[;,|]")
 
 
 def _features(columns: Sequence[str]) -> datasets.Features:
@@ -81,22 +78,6 @@ def load_corpus(path: str | Path, split: str | None = None) -> datasets.Dataset:
             raise ValueError(f"{path}:{line_no}: {err}") from err
         rows.append({**{f: record[f] for f in CORPUS_FIELDS}, "labels": labels})
     return _to_dataset(rows, CORPUS_FIELDS)
-
-
-def parse_labels(value: Any) -> list[str]:
-    """Turn a labels cell (list, array, `a;b`, `a,b`, `a|b`, `["a", "b"]`, empty) into sorted axis ids."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("[") and text.endswith("]"):
-            text = text[1:-1].replace('"', "").replace("'", "")
-        names = [part.strip() for part in _LABEL_SEPARATORS.split(text)]
-    elif isinstance(value, (list, tuple, np.ndarray)):
-        names = [str(part).strip() for part in value]
-    else:
-        raise ValueError(f"labels must be a list or a separated string, got {type(value).__name__}")
-    return validate_labels([name for name in names if name])
 
 
 def _detect_format(path: Path, format: str | None) -> str:
