@@ -39,7 +39,7 @@ def engine_run(model: str, texts: list[str], batch_size: int) -> dict:
 
 
 def naive_run(model: str, texts: list[str]) -> dict:
-    """One text at a time through the same classifier, truncated to its window."""
+    """One text at a time through the same model (both members of an ensemble), truncated to its window."""
     import torch
 
     from model.predictor import Predictor
@@ -47,6 +47,7 @@ def naive_run(model: str, texts: list[str]) -> dict:
     predictor = Predictor.load(model)
     encoder = predictor.encoder
     tokenizer, classifier, settings = encoder.tokenizer, encoder.classifier, encoder.windows
+    tfidf = getattr(predictor.scorer, "tfidf", None)  # an ensemble's other member is scored the same way
     started = time.perf_counter()
     with torch.inference_mode():
         for text in texts:
@@ -54,6 +55,8 @@ def naive_run(model: str, texts: list[str]) -> dict:
                 settings.prefix + text, truncation=True, max_length=settings.max_tokens, return_tensors="pt"
             )
             classifier(encoded["input_ids"], encoded["attention_mask"])
+            if tfidf is not None:
+                tfidf.logits([text])
     return {"seconds": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb()}
 
 

@@ -17,6 +17,7 @@ class TrainConfig:
     epochs: int = 6
     patience: int = 2
     batch_size: int = 16
+    max_tokens_per_batch: int = 4096  # long texts train in smaller batches, bounding activation memory
     learning_rate: float = 6e-4
     head_learning_rate: float = 3e-3
     weight_decay: float = 0.01
