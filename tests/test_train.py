@@ -75,3 +75,8 @@ def test_config_file_and_overrides(tmp_path):
     assert (config.epochs, config.backbone, config.batch_size) == (9, "somewhere", 4)
     with pytest.raises(ValueError, match="unknown training setting"):
         load_config(None, {"epoch": 3})
+
+
+def test_an_unknown_model_kind_is_refused_before_any_work():
+    with pytest.raises(ValueError, match="unknown model kind 'bert'; known: transformer, tfidf, ensemble"):
+        load_config(None, {"kind": "bert"})

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+MODEL_KINDS = ("transformer", "tfidf", "ensemble")
+
 
 @dataclass
 class TrainConfig:
@@ -52,6 +54,8 @@ class TrainConfig:
         for name, value in overrides.items():
             expected = type(values[name])
             values[name] = expected(value) if not isinstance(value, expected) else value
+        if values["kind"] not in MODEL_KINDS:
+            raise ValueError(f"unknown model kind {values['kind']!r}; known: {', '.join(MODEL_KINDS)}")
         return TrainConfig(**values)
 
 

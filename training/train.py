@@ -182,7 +182,5 @@ def train_model(data_path: Path, out: Path, config: TrainConfig, checkpoint_dir:
     if config.kind == "tfidf":
         return train_tfidf(data, config, out, name)
     trainers = {"transformer": train_transformer, "ensemble": train_ensemble}
-    if config.kind not in trainers:
-        raise ValueError(f"unknown model kind {config.kind!r}: use 'transformer', 'ensemble' or 'tfidf'")
     checkpoint_dir = checkpoint_dir or Path(out).parent / f".{name}.checkpoint"
     return trainers[config.kind](data, config, out, name, checkpoint_dir)
