@@ -59,6 +59,12 @@ class AxisClassifier(nn.Module):
         return self.head(self.dropout(mean_pool(hidden, attention_mask)))
 
 
+def bert_of(classifier: AxisClassifier) -> nn.Module:
+    """The `BertModel` inside the classifier, whether or not peft wraps it."""
+    encoder = classifier.encoder
+    return encoder.get_base_model() if hasattr(encoder, "get_base_model") else encoder
+
+
 def add_lora(classifier: AxisClassifier, settings: LoraSettings) -> AxisClassifier:
     """Freeze the encoder and give it trainable low-rank adapters; the head stays fully trainable."""
     from peft import LoraConfig, get_peft_model

@@ -9,7 +9,7 @@ import torch
 from safetensors.torch import load_file
 
 from model.backbone import BackboneError, backbone_identity, load_backbone
-from model.classifier import AxisClassifier, LoraSettings, add_lora, merge_lora
+from model.classifier import AxisClassifier, LoraSettings, add_lora, bert_of, merge_lora
 from model.windowing import WindowSettings, aggregate, encode_windows, length_batches, pad_batch
 
 WEIGHTS_FILE = "adapter_and_head.safetensors"
@@ -37,8 +37,7 @@ def with_compact_embeddings(classifier: AxisClassifier) -> AxisClassifier:
     Looked-up rows are promoted back to fp32 when the position embeddings are added, so every layer still
     computes in fp32; the rounding of the table changes scores by about 1e-4 (`axistag bench` checks labels).
     """
-    bert = classifier.encoder.get_base_model() if hasattr(classifier.encoder, "get_base_model") else classifier.encoder
-    bert.embeddings.word_embeddings.to(torch.float16)
+    bert_of(classifier).embeddings.word_embeddings.to(torch.float16)
     return classifier
 
 

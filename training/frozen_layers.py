@@ -9,15 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import nn
 
-from model.classifier import AxisClassifier, mean_pool
-
-
-def bert_of(classifier: AxisClassifier) -> nn.Module:
-    """The `BertModel` inside the classifier, whether or not peft wraps it."""
-    encoder = classifier.encoder
-    return encoder.get_base_model() if hasattr(encoder, "get_base_model") else encoder
+from model.classifier import AxisClassifier, bert_of, mean_pool
 
 
 class LayerCache:
