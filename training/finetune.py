@@ -47,6 +47,8 @@ class FineTuneResult:
     history: list[dict]
     best_epoch: int
     seconds: float
+    validation_windows: EncodedWindows
+    validation_window_logits: np.ndarray  # of the best epoch's weights, one row per validation window
 
 
 def seed_everything(seed: int) -> None:
@@ -152,6 +154,13 @@ def fine_tune(data: TrainingData, config: TrainConfig, checkpoint_dir: Path) -> 
         cache.fill(train_ids, tokenizer.pad_token_id)
         validation_cache = LayerCache(classifier, split_at=lora.layers[0])
         validation_cache.fill(validation_windows.input_ids, tokenizer.pad_token_id)
+
+    def score_validation() -> np.ndarray:
+        """Per-window validation logits: through the cached bottom layers when there are any."""
+        if validation_cache is not None:
+            return validation_cache.scores()
+        return validation_window_logits(classifier, tokenizer, validation_windows, windows)
+
     targets = torch.tensor(data.train.targets, dtype=torch.float32)
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=positive_weights(data.train.targets, config.pos_weight_power))
     lengths = [len(ids) for ids in train_ids]
@@ -238,11 +247,9 @@ def fine_tune(data: TrainingData, config: TrainConfig, checkpoint_dir: Path) -> 
                 save_checkpoint()
         progress.close()
 
-        if validation_cache is not None:
-            per_window = validation_cache.scores()
-        else:
-            per_window = validation_window_logits(classifier, tokenizer, validation_windows, windows)
-        logits = aggregate(per_window, validation_windows.owner, len(data.validation.texts), windows.aggregation)
+        logits = aggregate(
+            score_validation(), validation_windows.owner, len(data.validation.texts), windows.aggregation
+        )
         score = macro_f1_at_best_threshold(logits, data.validation.targets)
         state["history"].append(
             {
@@ -264,7 +271,16 @@ def fine_tune(data: TrainingData, config: TrainConfig, checkpoint_dir: Path) -> 
             break
 
     classifier.load_state_dict(state["best_state"], strict=False)
+    best_window_logits = score_validation()
     classifier.eval()
     return FineTuneResult(
-        classifier, tokenizer, windows, lora, state["history"], state["best_epoch"], time.time() - started
+        classifier,
+        tokenizer,
+        windows,
+        lora,
+        state["history"],
+        state["best_epoch"],
+        time.time() - started,
+        validation_windows,
+        best_window_logits,
     )

@@ -21,8 +21,8 @@ from model.calibration import fit_temperature
 from model.classifier import trainable_state
 from model.ensemble import Blend, blend_logits
 from model.folder import write_model_folder
-from model.transformer_scorer import WEIGHTS_FILE, TransformerScorer
-from model.windowing import aggregate, encode_windows, first_window_positions
+from model.transformer_scorer import WEIGHTS_FILE
+from model.windowing import aggregate, first_window_positions
 from training.config import TrainConfig
 from training.model_card import render_model_card
 from training.training_data import TrainingData, load_training_data
@@ -108,13 +108,10 @@ def fine_tuned_member(data: TrainingData, config: TrainConfig, checkpoint_dir: P
     from training.finetune import fine_tune
 
     result = fine_tune(data, config, checkpoint_dir)
-    scorer = TransformerScorer(result.classifier, result.tokenizer, result.windows)
     targets = data.validation.targets
-    texts = data.validation.texts
-    # One pass over the validation windows serves every way of reading a long text.
-    encoded = encode_windows(result.tokenizer, texts, result.windows)
-    per_window = scorer.window_logits(encoded.input_ids)
-    candidates = {how: aggregate(per_window, encoded.owner, len(texts), how) for how in ("max", "mean")}
+    # The best weights' validation windows, scored once, serve every way of reading a long text.
+    encoded, per_window = result.validation_windows, result.validation_window_logits
+    candidates = {how: aggregate(per_window, encoded.owner, len(targets), how) for how in ("max", "mean")}
     window_report = {how: macro_f1_at_best_threshold(logits, targets) for how, logits in candidates.items()}
     window_report["first_window_only"] = macro_f1_at_best_threshold(
         per_window[first_window_positions(encoded.owner)], targets
