@@ -19,7 +19,7 @@ def bench(
         list[str] | None, typer.Option(help=f"Run only these parts ({', '.join(PARTS)}); repeatable")
     ] = None,
     training: Annotated[
-        bool, typer.Option("--training", help="Also retrain the default model from scratch (about 20 minutes)")
+        bool, typer.Option("--training", help="Also retrain the default model from scratch (about 23 minutes)")
     ] = False,
     tokens: Annotated[int, typer.Option(min=16, help="Token length of the proposals the speed targets speak of")] = 200,
     n: Annotated[int, typer.Option(min=32, help="Proposals scored by the inference and relabelling parts")] = 300,
