@@ -8,7 +8,6 @@ logits so the predictor calibrates and thresholds it like any other model.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -56,8 +55,8 @@ class EnsembleScorer:
 
 
 def load_ensemble_scorer(folder: Path, manifest: dict, precision: str = "fp32") -> EnsembleScorer:
-    """The TF-IDF member loads in a thread while the encoder is built: the service is ready sooner."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        tfidf = pool.submit(load_tfidf_scorer, folder)
-        transformer = load_transformer_scorer(folder, manifest, precision)
-        return EnsembleScorer(transformer, tfidf.result(), Blend(**manifest["ensemble"]))
+    return EnsembleScorer(
+        load_transformer_scorer(folder, manifest, precision),
+        load_tfidf_scorer(folder),
+        Blend(**manifest["ensemble"]),
+    )
