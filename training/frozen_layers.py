@@ -22,15 +22,12 @@ class LayerCache:
         self.split_at = split_at
         self.states: list[torch.Tensor] = []
 
-    def _mask(self, hidden: torch.Tensor, attention_mask: torch.Tensor):
-        masks = self.bert._create_attention_masks(
-            attention_mask=attention_mask,
-            encoder_attention_mask=None,
-            embedding_output=hidden,
-            encoder_hidden_states=None,
-            cache=None,
-        )
-        return masks[0]
+    @staticmethod
+    def _mask(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Additive (batch, 1, 1, keys) mask that every BERT attention implementation accepts: 0 on tokens,
+        the dtype's minimum on padding. Built here rather than borrowed from the model's private helpers."""
+        keep = attention_mask[:, None, None, :].to(hidden.dtype)
+        return (1.0 - keep) * torch.finfo(hidden.dtype).min
 
     def fill(self, windows: list[list[int]], pad_id: int, batch_size: int = 32) -> None:
         """Run embeddings and the bottom layers once per window, in eval mode (no dropout)."""
