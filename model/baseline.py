@@ -16,6 +16,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from model.deadline import Deadline, check
+
 PIPELINE_FILE = "tfidf_pipeline.skops"
 
 
@@ -48,7 +50,9 @@ class TfidfScorer:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
 
-    def logits(self, texts: list[str]) -> np.ndarray:
+    def logits(self, texts: list[str], deadline: Deadline | None = None) -> np.ndarray:
+        """Logits per text; one quick pass, so `deadline` is only checked before it."""
+        check(deadline)
         if not texts:
             return np.zeros((0, len(self.pipeline.classes_)), dtype=np.float32)
         return np.asarray(self.pipeline.decision_function(list(texts)), dtype=np.float32)

@@ -15,6 +15,7 @@ import numpy as np
 
 from model.baseline import TfidfScorer, load_tfidf_scorer
 from model.calibration import sigmoid
+from model.deadline import Deadline
 from model.transformer_scorer import TransformerScorer, load_transformer_scorer
 
 PROBABILITY_FLOOR = 1e-6
@@ -50,8 +51,8 @@ class EnsembleScorer:
         self.tfidf = tfidf
         self.blend = blend
 
-    def logits(self, texts: list[str]) -> np.ndarray:
-        return blend_logits(self.transformer.logits(texts), self.tfidf.logits(texts), self.blend)
+    def logits(self, texts: list[str], deadline: Deadline | None = None) -> np.ndarray:
+        return blend_logits(self.transformer.logits(texts, deadline), self.tfidf.logits(texts), self.blend)
 
 
 def load_ensemble_scorer(folder: Path, manifest: dict, precision: str = "fp32") -> EnsembleScorer:

@@ -16,8 +16,10 @@ import numpy as np
 
 from model.axes import AXES
 from model.calibration import sigmoid
+from model.deadline import Deadline, DeadlinePassedError
 from model.folder import read_manifest
 from model.language import detect_language
+from model.safe_text import was_repaired
 from model.sentences import split_sentences
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ EVIDENCE_PER_AXIS = 2
 
 
 class Scorer(Protocol):
-    def logits(self, texts: list[str]) -> np.ndarray: ...
+    def logits(self, texts: list[str], deadline: Deadline | None = None) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,13 @@ class Prediction:
     review_reasons: list[str]
     language: str | None
     evidence: dict[str, list[Evidence]] | None = field(default=None)
+
+
+@dataclass(frozen=True)
+class ScoringFailure:
+    """Why one text could not be scored; it takes that text's place among the predictions."""
+
+    reason: str
 
 
 def default_model_path() -> Path:
@@ -109,16 +118,44 @@ class Predictor:
     def version(self) -> str:
         return self.manifest["version"]
 
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+    def probabilities(self, texts: Sequence[str], deadline: Deadline | None = None) -> np.ndarray:
         """Calibrated scores, shape (len(texts), 8)."""
-        return sigmoid(self.scorer.logits(list(texts)) / self.temperature)
+        return sigmoid(self.scorer.logits(list(texts), deadline) / self.temperature)
 
-    def predict(self, texts: Sequence[str], explain: bool = False) -> list[Prediction]:
+    def predict(
+        self, texts: Sequence[str], explain: bool = False, deadline: Deadline | None = None
+    ) -> list[Prediction]:
+        """Predictions in the order of `texts`; raises `DeadlinePassedError` once `deadline` has passed."""
         texts = list(texts)
-        probabilities = self.probabilities(texts)
-        return [self._prediction(text, row, explain) for text, row in zip(texts, probabilities, strict=True)]
+        probabilities = self.probabilities(texts, deadline)
+        return [self._prediction(text, row, explain, deadline) for text, row in zip(texts, probabilities, strict=True)]
 
-    def _prediction(self, text: str, row: np.ndarray, explain: bool) -> Prediction:
+    def predict_each(
+        self, texts: Sequence[str], explain: bool = False, deadline: Deadline | None = None
+    ) -> list[Prediction | ScoringFailure]:
+        """As `predict`, but a text that makes the model fail costs its own place, never its batch-mates'.
+
+        The texts are scored together; if that fails, each is scored alone and the failing ones get a
+        `ScoringFailure`. A passed deadline is nobody's text's fault: it still raises.
+        """
+        texts = list(texts)
+        try:
+            return list(self.predict(texts, explain, deadline))
+        except DeadlinePassedError:
+            raise
+        except Exception:  # one text is faulty: score each alone below, which finds it
+            return [self._alone(text, explain, deadline) for text in texts]
+
+    def _alone(self, text: str, explain: bool, deadline: Deadline | None) -> Prediction | ScoringFailure:
+        """The text's prediction when it scores alone, else why it cannot be scored."""
+        try:
+            return self.predict([text], explain, deadline)[0]
+        except DeadlinePassedError:
+            raise
+        except Exception as error:
+            return ScoringFailure(f"scoring failed: {type(error).__name__}: {error}")
+
+    def _prediction(self, text: str, row: np.ndarray, explain: bool, deadline: Deadline | None) -> Prediction:
         selected = row >= self.thresholds
         labels = [axis for axis, chosen in zip(self.axes, selected, strict=True) if chosen]
         language = detect_language(text)
@@ -130,7 +167,7 @@ class Predictor:
             needs_review=bool(reasons),
             review_reasons=reasons,
             language=language,
-            evidence=self.evidence(text, labels) if explain else None,
+            evidence=self.evidence(text, labels, deadline) if explain else None,
         )
 
     def _review_reasons(self, text: str, row: np.ndarray, language: str | None) -> list[str]:
@@ -140,20 +177,22 @@ class Predictor:
             reasons.append("close to the threshold: " + ", ".join(near))
         if len(text.split()) < MIN_WORDS:
             reasons.append(f"too short to judge (fewer than {MIN_WORDS} words)")
+        if was_repaired(text):
+            reasons.append("part of the text was not valid Unicode (shown as U+FFFD)")
         if language is None:
             reasons.append("language not recognised")
         elif self.languages and language not in self.languages:
             reasons.append(f"language '{language}' not covered by the training data")
         return reasons
 
-    def evidence(self, text: str, labels: list[str]) -> dict[str, list[Evidence]]:
+    def evidence(self, text: str, labels: list[str], deadline: Deadline | None = None) -> dict[str, list[Evidence]]:
         """For each selected axis, the sentences that score highest for it on their own."""
         if not labels:
             return {}
         sentences = split_sentences(text)
         if not sentences:
             return {axis: [] for axis in labels}
-        scores = self.probabilities([s.text for s in sentences])
+        scores = self.probabilities([s.text for s in sentences], deadline)
         result = {}
         for axis in labels:
             column = self.axes.index(axis)

@@ -10,6 +10,7 @@ from safetensors.torch import load_file
 
 from model.backbone import BackboneError, backbone_identity, load_backbone
 from model.classifier import AxisClassifier, LoraSettings, add_lora, bert_of, merge_lora
+from model.deadline import Deadline, check
 from model.windowing import WindowSettings, aggregate, encode_windows, length_batches, pad_batch
 
 WEIGHTS_FILE = "adapter_and_head.safetensors"
@@ -50,21 +51,23 @@ class TransformerScorer:
         self.windows = windows
         self.precision = precision
 
-    def window_logits(self, windows: list[list[int]]) -> np.ndarray:
+    def window_logits(self, windows: list[list[int]], deadline: Deadline | None = None) -> np.ndarray:
+        """Logits per window; `deadline` is checked before each model batch, so a caller gone stops the work."""
         result = np.zeros((len(windows), self.classifier.head.out_features), dtype=np.float32)
         lengths = [len(window) for window in windows]
         bf16 = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16")
         with torch.inference_mode(), bf16:
             for batch in length_batches(lengths, MAX_BATCH, MAX_TOKENS_PER_BATCH):
+                check(deadline)
                 ids, mask = pad_batch([windows[i] for i in batch], self.tokenizer.pad_token_id)
                 result[batch] = self.classifier(ids, mask).float().numpy()
         return result
 
-    def logits(self, texts: list[str]) -> np.ndarray:
+    def logits(self, texts: list[str], deadline: Deadline | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.classifier.head.out_features), dtype=np.float32)
         encoded = encode_windows(self.tokenizer, texts, self.windows)
-        per_window = self.window_logits(encoded.input_ids)
+        per_window = self.window_logits(encoded.input_ids, deadline)
         return aggregate(per_window, encoded.owner, len(texts), self.windows.aggregation)
 
 

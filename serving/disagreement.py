@@ -16,6 +16,7 @@ from typing import Any
 
 from model.axes import AXES, parse_labels
 from model.predictor import Prediction
+from serving.tabular_io import spreadsheet_safe
 
 CHANGES_KEPT = 200
 MARKDOWN_CHANGES = 20
@@ -153,7 +154,7 @@ def changes_csv(comparison: Comparison) -> str:
         writer.writerow(
             [
                 change.row,
-                change.item,
+                spreadsheet_safe(change.item),
                 change.axis,
                 change.change,
                 f"{change.score:.4f}",
@@ -161,7 +162,7 @@ def changes_csv(comparison: Comparison) -> str:
                 f"{change.margin:.4f}",
                 change.old_labels,
                 change.new_labels,
-                change.excerpt,
+                spreadsheet_safe(change.excerpt),
             ]
         )
     return text.getvalue()

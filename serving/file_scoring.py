@@ -18,7 +18,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 
 from model.axes import AXES
-from model.predictor import Prediction
+from model.predictor import Prediction, ScoringFailure
 from serving.relabel import (
     ChunkRecord,
     ChunkScorer,
@@ -28,7 +28,7 @@ from serving.relabel import (
     plan_relabel,
     text_problem,
 )
-from serving.schemas import Classification, ModelInfo
+from serving.schemas import Classification, ModelInfo, ScoringOutcome
 from serving.tabular_io import EXTENSIONS, FORMATS, SourceRow, TabularError, open_source, write_chunk
 
 UPLOAD_FORMATS = {name: fmt for name, fmt in FORMATS.items() if fmt in ("csv", "jsonl")}
@@ -38,6 +38,7 @@ MEDIA_TYPE_FORMATS = {
     "application/jsonl": "jsonl",
     "application/x-jsonlines": "jsonl",
 }
+FORM_MEDIA_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 LONGEST_NAME_BYTES = 200
 LONGEST_COLUMN_NAME = 200
@@ -115,6 +116,7 @@ async def receive_upload(request: Request, max_bytes: int) -> Upload:
     if not text_column or len(text_column) > LONGEST_COLUMN_NAME:
         message = f"name the column that holds the texts (1 to {LONGEST_COLUMN_NAME} characters)"
         raise UploadError(400, "text_column", "missing", message)
+    _refuse_forms(request.headers.get("content-type", ""))
     fmt = _upload_format(filename, request.headers.get("content-type", ""))
     declared = request.headers.get("content-length", "").strip()
     if declared.isdigit() and int(declared) > max_bytes:
@@ -127,6 +129,20 @@ async def receive_upload(request: Request, max_bytes: int) -> Upload:
         message = f"{name} is not a text file: save it as CSV or JSONL in UTF-8"
         raise UploadError(400, "file", "not_text", message, name=name)
     return Upload(content, name, fmt, text_column)
+
+
+def _refuse_forms(content_type: str) -> None:
+    """A browser form's body wraps the file in boundaries and fields; read as CSV, they would pass for its header."""
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type in FORM_MEDIA_TYPES:
+        raise UploadError(
+            415,
+            "file",
+            "form_upload",
+            f"{media_type} bodies are not accepted: send the file itself as the body "
+            "(e.g. `curl --data-binary @proposals.csv`)",
+            media_type=media_type,
+        )
 
 
 def _upload_format(filename: str, content_type: str) -> str:
@@ -175,8 +191,13 @@ async def _limited(chunks: AsyncIterator[bytes], max_bytes: int) -> AsyncIterato
 
 
 def open_upload(upload: Upload, folder: Path, max_characters: int) -> UploadedTable:
-    """Write the upload into `folder` and check it as `axistag relabel` would; `max_characters` of text at most."""
-    path = folder / upload.filename
+    """Write the upload into `folder` and check it as `axistag relabel` would; `max_characters` of text at most.
+
+    The upload and the labelled file live in folders of their own, so no upload name can be the output's.
+    """
+    (folder / "input").mkdir()
+    (folder / "output").mkdir()
+    path = folder / "input" / upload.filename
     path.write_bytes(upload.content)
     try:
         columns = open_source(path, upload.format).columns
@@ -187,12 +208,14 @@ def open_upload(upload: Upload, folder: Path, max_characters: int) -> UploadedTa
                 400, "text_column", "column_not_found", message, column=upload.text_column, columns=columns
             )
         request = RelabelRequest(
-            input=path, output=folder / f"labelled{EXTENSIONS[upload.format]}", text_column=upload.text_column
+            input=path,
+            output=folder / "output" / f"labelled{EXTENSIONS[upload.format]}",
+            text_column=upload.text_column,
         )
         plan = plan_relabel(request)
         rows = list(plan.source.rows())
     except (TabularError, RelabelError) as error:
-        raise UploadError(400, "file", "unreadable", str(error).replace(f"{folder}{os.sep}", "")) from error
+        raise UploadError(400, "file", "unreadable", str(error).replace(f"{path.parent}{os.sep}", "")) from error
     if not rows:
         raise UploadError(400, "file", "no_rows", f"{upload.filename} holds no rows to score", name=upload.filename)
     texts = [row.values[upload.text_column] for row in rows if _scorable(row, upload.text_column)]
@@ -222,14 +245,20 @@ class ScoredTexts:
     name: str
     version: str
     axes: Sequence[str]
-    predictions: Mapping[str, Prediction]
+    predictions: Mapping[str, Prediction | ScoringFailure]
 
-    def predict(self, texts: Sequence[str], explain: bool = False) -> list[Prediction]:
+    def predict_each(self, texts: Sequence[str], explain: bool = False) -> list[Prediction | ScoringFailure]:
         return [self.predictions[text] for text in texts]
 
 
-def as_prediction(result: Classification) -> Prediction:
+def as_prediction(outcome: ScoringOutcome) -> Prediction | ScoringFailure:
     """The scoring workers' answer in the `Predictor`'s own terms, for the relabelling row builder."""
+    if outcome.result is None:
+        return ScoringFailure(outcome.failure or "not scored")
+    return _prediction(outcome.result)
+
+
+def _prediction(result: Classification) -> Prediction:
     return Prediction(
         scores={entry.axis: entry.score for entry in result.axes},
         thresholds={entry.axis: entry.threshold for entry in result.axes},
@@ -240,9 +269,9 @@ def as_prediction(result: Classification) -> Prediction:
     )
 
 
-def labelled_file(table: UploadedTable, model: ModelInfo, results: Sequence[Classification]) -> LabelledFile:
+def labelled_file(table: UploadedTable, model: ModelInfo, outcomes: Sequence[ScoringOutcome]) -> LabelledFile:
     """The upload's rows with the relabelling columns added, as one file in the upload's format."""
-    predictions = {text: as_prediction(result) for text, result in zip(table.texts, results, strict=True)}
+    predictions = {text: as_prediction(outcome) for text, outcome in zip(table.texts, outcomes, strict=True)}
     scorer = ChunkScorer(table.plan, ScoredTexts(model.name, model.version, AXES, predictions))
     rows, _, record = scorer.score(0, 0, table.rows)
     output = table.plan.request.output

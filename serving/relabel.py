@@ -33,7 +33,8 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from model.axes import AXES
-from model.predictor import Prediction, Predictor
+from model.predictor import Prediction, Predictor, ScoringFailure
+from model.safe_text import was_repaired
 from serving.disagreement import Comparison, changes_csv, markdown_report, report_paths
 from serving.tabular_io import (
     EXTENSIONS,
@@ -50,7 +51,7 @@ from serving.tabular_io import (
 )
 
 DEFAULT_CHUNK_ROWS = 128
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: the input fingerprint hashes the whole file
 WORK_SUFFIX = ".partial"
 ERROR_EXAMPLES = 5
 SCORE_DECIMALS = 6
@@ -320,7 +321,7 @@ def _state_differences(saved: dict[str, Any], wanted: dict[str, Any]) -> list[st
     if saved.get("version") != STATE_VERSION:
         return [f"it was written by another version of this tool (state version {saved.get('version')})"]
     differences = []
-    fingerprint = ("size", "mtime_ns", "head_sha256")
+    fingerprint = ("size", "sha256")
     changed = [key for key in fingerprint if saved["input"].get(key) != wanted["input"][key]]
     if changed:
         differences.append(f"the input file changed since ({', '.join(changed)})")
@@ -394,23 +395,9 @@ def text_problem(values: dict[str, Any], column: str) -> str | None:
         return f"non-text value ({type(value).__name__}) in {column!r}"
     if not value.strip():
         return f"empty text in {column!r}"
-    if "\ufffd" in value:
-        return f"undecodable bytes in {column!r} (the file is not valid UTF-8 there)"
+    if was_repaired(value):
+        return f"undecodable bytes in {column!r} (not valid UTF-8 or Unicode there, shown as U+FFFD)"
     return None
-
-
-def _predict_isolated(model: Predictor, texts: list[str], explain: bool) -> list[Prediction | str]:
-    """Predictions for a chunk; if the chunk fails, each text alone, so one bad text costs one row, not the run."""
-    try:
-        return list(model.predict(texts, explain=explain))
-    except Exception:  # isolate the faulty text below, then report it on its row
-        results: list[Prediction | str] = []
-        for text in texts:
-            try:
-                results.append(model.predict([text], explain=explain)[0])
-            except Exception as error:
-                results.append(f"scoring failed: {type(error).__name__}: {error}")
-        return results
 
 
 def _evidence_records(prediction: Prediction) -> list[dict[str, Any]]:
@@ -457,8 +444,9 @@ class ChunkScorer:
         column = self.request.text_column
         problems = [row.problem or text_problem(row.values, column) for row in chunk]
         texts = [row.values[column] for row, problem in zip(chunk, problems, strict=True) if problem is None]
-        predictions = iter(_predict_isolated(self.model, texts, self.request.explain))
-        return [problem if problem is not None else next(predictions) for problem in problems]
+        predictions = iter(self.model.predict_each(texts, explain=self.request.explain))
+        outcomes = [problem if problem is not None else next(predictions) for problem in problems]
+        return [outcome.reason if isinstance(outcome, ScoringFailure) else outcome for outcome in outcomes]
 
     def score(self, index: int, first_row: int, chunk: list[SourceRow]) -> tuple[list, list, ChunkRecord]:
         """Output rows, review rows, and the chunk's record."""

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from model.axes import AXES
-from serving.settings import service_settings
+from model.safe_text import safe_text
+from serving.settings import EXPLAIN_COST, service_settings
 
 if TYPE_CHECKING:
     from model.predictor import Prediction
@@ -50,6 +51,7 @@ ProposalText = Annotated[
         examples=[EXAMPLE_TEXT],
         json_schema_extra={"pattern": NOT_BLANK},
     ),
+    AfterValidator(safe_text),
     AfterValidator(_not_blank),
 ]
 ExplainFlag = Annotated[
@@ -92,7 +94,7 @@ class ClassifyBatchRequest(Request):
         max_length=LIMITS.max_batch_items,
         description=(
             f"The proposals to classify: at most {LIMITS.max_batch_items} items and {LIMITS.max_batch_chars} "
-            "characters in all. Results keep this order."
+            f"characters in all, counted {EXPLAIN_COST} times with `explain`. Results keep this order."
         ),
     )
     explain: ExplainFlag = False
@@ -100,10 +102,12 @@ class ClassifyBatchRequest(Request):
     @model_validator(mode="after")
     def _within_the_character_budget(self) -> ClassifyBatchRequest:
         total = sum(len(item.text) for item in self.items)
-        if total > LIMITS.max_batch_chars:
+        weight = EXPLAIN_COST if self.explain else 1
+        if total * weight > LIMITS.max_batch_chars:
+            counted = f" (counted {EXPLAIN_COST} times with explain)" if self.explain else ""
             raise ValueError(
-                f"the items hold {total} characters in all, more than the limit of {LIMITS.max_batch_chars}: "
-                "split them into several requests"
+                f"the items hold {total} characters in all{counted}, more than the limit of "
+                f"{LIMITS.max_batch_chars}: split them into several requests"
             )
         return self
 
@@ -213,3 +217,12 @@ class ScoringJob(BaseModel):
 
     text: str
     explain: bool = False
+    deadline: float | None = None  # seconds since the epoch when its caller stops waiting
+
+
+class ScoringOutcome(BaseModel):
+    """A scoring worker's answer to one job: the classification, or why there is none."""
+
+    result: Classification | None = None
+    failure: str | None = None  # the model failed on this text (its batch-mates were scored)
+    timed_out: bool = False  # the caller's deadline passed before the job was scored

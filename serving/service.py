@@ -34,6 +34,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from model.axes import AXIS_DESCRIPTIONS
+from model.deadline import Deadline, DeadlinePassedError
 from serving.auth import BearerTokenMiddleware
 from serving.errors import error_response
 from serving.file_scoring import UploadError, labelled_file, open_upload, receive_upload
@@ -53,6 +54,7 @@ from serving.schemas import (
     ItemClassification,
     ModelInfo,
     ScoringJob,
+    ScoringOutcome,
 )
 from serving.settings import service_settings
 
@@ -125,18 +127,33 @@ class AxisScorer:
         max_batch_size=SETTINGS.scoring_batch,
         max_latency_ms=SETTINGS.timeout_seconds * 1000,
     )
-    def score(self, jobs: list[ScoringJob]) -> list[Classification]:
-        """Score a batch of texts; jobs asking for evidence are scored together, apart from the others."""
+    def score(self, jobs: list[ScoringJob]) -> list[ScoringOutcome]:
+        """Score a batch of texts; jobs asking for evidence are scored together, apart from the others.
+
+        The batch holds the texts of several callers: a text the model fails on gets its own `failure`, and
+        the work stops once every caller of a group has stopped waiting (their deadlines passed).
+        """
+        from model.predictor import ScoringFailure
+
         predictor = self._loaded_predictor()
-        results: list[Classification | None] = [None] * len(jobs)
+        outcomes = [ScoringOutcome(timed_out=True) for _ in jobs]
         for explain in (False, True):
             positions = [i for i, job in enumerate(jobs) if job.explain is explain]
             if not positions:
                 continue
-            predictions = predictor.predict([jobs[i].text for i in positions], explain=explain)
+            texts = [jobs[i].text for i in positions]
+            try:
+                predictions = predictor.predict_each(texts, explain, latest_deadline([jobs[i] for i in positions]))
+            except DeadlinePassedError:
+                logger.info("%d text(s) dropped: their callers stopped waiting", len(positions))
+                continue
             for position, prediction in zip(positions, predictions, strict=True):
-                results[position] = Classification.from_prediction(prediction)
-        return results
+                outcomes[position] = (
+                    ScoringOutcome(failure=prediction.reason)
+                    if isinstance(prediction, ScoringFailure)
+                    else ScoringOutcome(result=Classification.from_prediction(prediction))
+                )
+        return outcomes
 
     @bentoml.api
     def describe(self) -> AxesResponse:
@@ -149,6 +166,24 @@ class AxisScorer:
                 for axis, threshold in zip(predictor.axes, predictor.thresholds, strict=True)
             ],
         )
+
+
+def latest_deadline(jobs: list[ScoringJob]) -> Deadline | None:
+    """The moment the last of these jobs' callers stops waiting; None when one of them waits forever."""
+    deadlines = [job.deadline for job in jobs]
+    return None if None in deadlines else Deadline(max(deadlines))
+
+
+class UnscorableTextsError(Exception):
+    """The model could not score some of a request's texts; `failures` maps their positions to why."""
+
+    def __init__(self, failures: dict[int, str]) -> None:
+        super().__init__(failures)
+        self.failures = failures
+
+
+class ScoringTimeoutError(Exception):
+    """The request's deadline passed before the scorer reached its texts."""
 
 
 async def scorer_call(call: Callable[[], Awaitable[T]]) -> T:
@@ -191,6 +226,20 @@ def unavailable() -> JSONResponse:
     return error_response(503, "the model is not ready: it is loading, failed to load, or the service is overloaded")
 
 
+def timed_out() -> JSONResponse:
+    return error_response(504, f"the request was not scored within {SETTINGS.timeout_seconds} s (AXISTAG_TIMEOUT)")
+
+
+def unscorable(failures: dict[int, str], field: Callable[[int], str]) -> JSONResponse:
+    """422 naming each text the model could not score, as `field(position)` (`text`, `items.3.text`)."""
+    errors = [
+        {"loc": field(position).split("."), "msg": reason, "type": "unscorable"}
+        for position, reason in failures.items()
+    ]
+    message = "; ".join(f"{field(position)}: {reason}" for position, reason in failures.items())
+    return error_response(422, "the model could not score this text: " + message, errors=errors)
+
+
 async def classify_file(request: Request) -> Response:
     """`POST /classify_file`: a CSV or JSONL body scored row by row, answered in `axistag relabel`'s format.
 
@@ -202,8 +251,10 @@ async def classify_file(request: Request) -> Response:
         upload = await receive_upload(request, SETTINGS.max_upload_bytes)
         with tempfile.TemporaryDirectory(prefix="axistag-upload-") as folder:
             table = await asyncio.to_thread(open_upload, upload, Path(folder), SETTINGS.max_batch_chars)
-            model, results = await service.score_texts(table.texts)
-            labelled = await asyncio.to_thread(labelled_file, table, model, results)
+            model, outcomes = await service.score_texts(table.texts)
+            if any(outcome.timed_out for outcome in outcomes):
+                return timed_out()
+            labelled = await asyncio.to_thread(labelled_file, table, model, outcomes)
     except UploadError as error:
         return error_response(error.status, str(error), errors=[error.detail()])
     except ServiceUnavailable:
@@ -245,32 +296,49 @@ class AxisTagService:
                 self._schema = await scorer_call(self.scorer.to_async.describe)
         return self._schema
 
-    async def _score(self, jobs: list[ScoringJob]) -> tuple[ModelInfo, list[Classification]]:
+    async def score_texts(self, texts: list[str], explain: bool = False) -> tuple[ModelInfo, list[ScoringOutcome]]:
+        """Each text's outcome from the scoring workers, which stop once this request's timeout has passed."""
         schema = await self.model_schema()
+        if not texts:
+            return schema.model, []
+        deadline = Deadline.after(SETTINGS.timeout_seconds).at
+        jobs = [ScoringJob(text=text, explain=explain, deadline=deadline) for text in texts]
         return schema.model, await scorer_call(lambda: self.scorer.to_async.score(jobs))
 
-    async def score_texts(self, texts: list[str]) -> tuple[ModelInfo, list[Classification]]:
-        """Score texts without evidence, for the routes that BentoML's API methods cannot declare."""
-        if not texts:
-            return (await self.model_schema()).model, []
-        return await self._score([ScoringJob(text=text) for text in texts])
+    async def _classifications(self, texts: list[str], explain: bool) -> tuple[ModelInfo, list[Classification]]:
+        """Every text classified; else `ScoringTimeoutError`, or `UnscorableTextsError` naming the failed texts."""
+        model, outcomes = await self.score_texts(texts, explain)
+        if any(outcome.timed_out for outcome in outcomes):
+            raise ScoringTimeoutError
+        failures = {position: outcome.failure for position, outcome in enumerate(outcomes) if outcome.failure}
+        if failures:
+            raise UnscorableTextsError(failures)
+        return model, [outcome.result for outcome in outcomes]
 
     @bentoml.api(route="/classify", input_spec=ClassifyRequest, output_spec=ClassifyResponse)
     async def classify(self, text: str, explain: bool = False) -> ClassifyResponse | Response:
         """Classify one proposal: every axis with score and threshold, the selected axes, review flag."""
         try:
-            model, [result] = await self._score([ScoringJob(text=text, explain=explain)])
+            model, [result] = await self._classifications([text], explain)
         except ServiceUnavailable:
             return unavailable()
+        except ScoringTimeoutError:
+            return timed_out()
+        except UnscorableTextsError as error:
+            return unscorable(error.failures, lambda _: "text")
         return ClassifyResponse(model=model, **dict(result))
 
     @bentoml.api(route="/classify_batch", input_spec=ClassifyBatchRequest, output_spec=ClassifyBatchResponse)
     async def classify_batch(self, items: list[BatchItem], explain: bool = False) -> ClassifyBatchResponse | Response:
         """Classify up to the batch limit of proposals; one result per item, in order, with its id."""
         try:
-            model, results = await self._score([ScoringJob(text=item.text, explain=explain) for item in items])
+            model, results = await self._classifications([item.text for item in items], explain)
         except ServiceUnavailable:
             return unavailable()
+        except ScoringTimeoutError:
+            return timed_out()
+        except UnscorableTextsError as error:
+            return unscorable(error.failures, lambda position: f"items.{position}.text")
         return ClassifyBatchResponse(
             model=model,
             results=[

@@ -21,6 +21,7 @@ import json
 import math
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,15 +30,20 @@ from typing import Any, TextIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from model.safe_text import safe_text
+
 FORMATS: dict[str, str] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 FORMAT_NAMES: tuple[str, ...] = ("csv", "jsonl", "parquet")
 EXTENSIONS: dict[str, str] = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet"}
 COLUMN_SAMPLE = 1000  # JSONL has no header: its columns are the keys seen in the first records
 COUNT_LIMIT_BYTES = 1 << 30  # above this, counting rows for the progress bar costs more than it tells
-HEAD_BYTES = 1 << 20
+HASH_BLOCK_BYTES = 1 << 20
+# Deeper JSON is refused row by row: a proposal's record needs a few levels, and deeper ones risk the stack.
+MAX_JSON_DEPTH = 64
 PARQUET_READ_BATCH = 1024
 PARQUET_ROW_GROUP = 16_384
 CSV_FIELD_LIMIT = (1 << 31) - 1  # one proposal may be longer than the csv module's 128 KiB default
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
 
 
@@ -179,7 +185,7 @@ def _jsonl_records(path: Path) -> Iterator[tuple[int, str]]:
     """Non-blank lines with their numbers, decoded with undecodable bytes replaced."""
     with open(path, "rb") as handle:
         for line_no, raw in enumerate(handle, 1):
-            text = raw.decode("utf-8", errors="replace")
+            text = safe_text(raw)
             if line_no == 1:
                 text = text.removeprefix("\ufeff")
             if text.strip():
@@ -189,14 +195,53 @@ def _jsonl_records(path: Path) -> Iterator[tuple[int, str]]:
 def _jsonl_rows(path: Path) -> Iterator[SourceRow]:
     for line_no, text in _jsonl_records(path):
         try:
-            record = json.loads(text)
+            record = safe_json(json.loads(text))
         except json.JSONDecodeError as error:
             yield SourceRow({}, f"line {line_no}: invalid JSON ({error.msg})", line_no)
+            continue
+        except (RecursionError, TooDeepError):
+            yield SourceRow({}, f"line {line_no}: JSON nested deeper than {MAX_JSON_DEPTH} levels", line_no)
+            continue
+        except ValueError:  # the only other one json raises: an integer too long to convert
+            message = f"line {line_no}: an integer of more than {sys.get_int_max_str_digits()} digits"
+            yield SourceRow({}, message, line_no)
             continue
         if not isinstance(record, dict):
             yield SourceRow({}, f"line {line_no}: a JSON {type(record).__name__}, not an object", line_no)
             continue
         yield SourceRow(record, None, line_no)
+
+
+class TooDeepError(ValueError):
+    """A JSON value nested deeper than `MAX_JSON_DEPTH`, which writers and Arrow would choke on."""
+
+
+def safe_json(value: Any) -> Any:
+    """The parsed JSON `value` with every string (keys too) passed through `safe_text`, in place where it can be.
+
+    Iterative rather than recursive, and refusing values nested deeper than `MAX_JSON_DEPTH`, so no input can
+    exhaust the stack here or in the writers that later walk the same value.
+    """
+    holder = [value]
+    pending: list[tuple[list | dict, int]] = [(holder, 0)]
+    while pending:
+        container, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise TooDeepError(depth)
+        if isinstance(container, dict):
+            items = list(container.items())
+            container.clear()
+            container.update((safe_text(key), _safe_leaf(item)) for key, item in items)
+            children = container.values()
+        else:
+            container[:] = [_safe_leaf(item) for item in container]
+            children = container
+        pending.extend((child, depth + 1) for child in children if isinstance(child, list | dict))
+    return holder[0]
+
+
+def _safe_leaf(value: Any) -> Any:
+    return safe_text(value) if isinstance(value, str) else value
 
 
 def _jsonl_columns(path: Path) -> list[str]:
@@ -215,11 +260,17 @@ def _parquet_rows(path: Path) -> Iterator[SourceRow]:
 
 
 def input_fingerprint(path: Path) -> dict[str, Any]:
-    """Size, modification time and a hash of the first MiB: enough to notice that an input was changed."""
-    stat = path.stat()
+    """Size and sha256 of the whole file, read block by block: any edit, wherever it is, changes it.
+
+    A partial hash with the modification time missed edits past its first MiB that kept both size and time.
+    """
+    digest = hashlib.sha256()
+    size = 0
     with open(path, "rb") as handle:
-        head = hashlib.sha256(handle.read(HEAD_BYTES)).hexdigest()
-    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "head_sha256": head}
+        while block := handle.read(HASH_BLOCK_BYTES):
+            digest.update(block)
+            size += len(block)
+    return {"size": size, "sha256": digest.hexdigest()}
 
 
 # ---------------------------------------------------------------- writing
@@ -244,19 +295,28 @@ def json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=json_default)
 
 
+def spreadsheet_safe(text: str) -> str:
+    """`text` with a `'` in front when a spreadsheet would run it as a formula (CSV injection).
+
+    Spreadsheets read a cell starting with =, +, -, @ (or a tab or carriage return before one) as a formula; the
+    quote makes them show it as text. It is visible in the file, which is the price of opening it safely.
+    """
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def csv_cell(value: Any) -> str:
-    """A CSV cell: strings verbatim, missing as empty, booleans as true/false, structures as JSON."""
+    """A CSV cell: strings spreadsheet-safe, missing as empty, booleans as true/false, structures as JSON."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return spreadsheet_safe(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and math.isnan(value):
         return ""
     if isinstance(value, int | float):
         return repr(value)
-    return json_text(value)
+    return spreadsheet_safe(json_text(value))
 
 
 def write_chunk(

@@ -7,12 +7,15 @@ tiny model's predictions standing in for the scoring workers' answers.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 from pathlib import Path
 
 import pytest
 from starlette.requests import Request
 
+from model.predictor import Prediction
 from serving.file_scoring import (
     Upload,
     UploadError,
@@ -21,7 +24,7 @@ from serving.file_scoring import (
     receive_upload,
 )
 from serving.relabel import RelabelRequest, relabel_file
-from serving.schemas import Classification, ModelInfo
+from serving.schemas import Classification, ModelInfo, ScoringOutcome
 
 ROWS = [
     {"id": "a", "texte": "Nous pré-entraînons un modèle de fondation pour le français et publions les poids."},
@@ -102,6 +105,14 @@ def test_an_unusable_name_is_replaced():
         ("filename=p.csv", b"text\n\x00\x01", {}, 400, "file", "not_text"),
         ("filename=p.csv", b"x" * 1001, {}, 413, "file", "too_large"),
         ("filename=p.csv", b"x", {"Content-Length": "1001"}, 413, "file", "too_large"),
+        (
+            "filename=p.csv",
+            b'------b\r\nContent-Disposition: form-data; name="file"; filename="p.csv"\r\n\r\ntext\r\na\r\n',
+            {"Content-Type": "multipart/form-data; boundary=----b"},
+            415,
+            "file",
+            "form_upload",
+        ),
     ],
     ids=[
         "spreadsheet",
@@ -112,6 +123,7 @@ def test_an_unusable_name_is_replaced():
         "binary",
         "streamed-over",
         "declared-over",
+        "multipart-form",
     ],
 )
 def test_refusals_name_the_field_and_the_kind(query, body, headers, status, field, kind):
@@ -134,8 +146,13 @@ def test_the_size_limit_is_stated_in_the_refusal():
 def scored_by_the_service(tiny_predictor, upload: Upload, folder: Path):
     """What `/classify_file` does, with the tiny model standing in for the scoring workers."""
     table = open_upload(upload, folder, max_characters=10_000)
-    results = [Classification.from_prediction(p) for p in tiny_predictor.predict(table.texts)]
-    return labelled_file(table, ModelInfo(name=tiny_predictor.name, version=tiny_predictor.version), results)
+    outcomes = [
+        ScoringOutcome(result=Classification.from_prediction(p))
+        if isinstance(p, Prediction)
+        else ScoringOutcome(failure=p.reason)
+        for p in tiny_predictor.predict_each(table.texts)
+    ]
+    return labelled_file(table, ModelInfo(name=tiny_predictor.name, version=tiny_predictor.version), outcomes)
 
 
 @pytest.mark.parametrize(("name", "content"), [("propositions.csv", CSV), ("propositions.jsonl", JSONL)])
@@ -202,3 +219,28 @@ def test_rows_without_a_text_are_not_sent_for_scoring(tmp_path):
     table = open_upload(Upload(CSV.encode(), "p.csv", "csv", "texte"), tmp_path, max_characters=10_000)
     assert len(table.rows) == 4
     assert table.texts == [ROWS[0]["texte"], ROWS[2]["texte"]]
+
+
+@pytest.mark.parametrize("name", ["labelled.csv", "labelled.jsonl"])
+def test_an_upload_may_bear_any_name_even_the_outputs(tiny_predictor, tmp_path, name):
+    content = CSV if name.endswith(".csv") else JSONL
+    upload = Upload(content.encode(), name, Path(name).suffix.removeprefix("."), "texte")
+    labelled = scored_by_the_service(tiny_predictor, upload, tmp_path)
+    assert (labelled.record.rows, labelled.record.scored) == (4, 2)
+    assert labelled.filename == f"labelled.labelled{Path(name).suffix}"
+
+
+def test_a_text_the_workers_could_not_score_is_a_row_with_an_error(tiny_predictor, tmp_path):
+    table = open_upload(Upload(CSV.encode(), "p.csv", "csv", "texte"), tmp_path, max_characters=10_000)
+    [first, _] = [Classification.from_prediction(p) for p in tiny_predictor.predict(table.texts)]
+    outcomes = [ScoringOutcome(result=first), ScoringOutcome(failure="scoring failed: ValueError: cannot tokenise")]
+    labelled = labelled_file(table, ModelInfo(name="tiny", version="1"), outcomes)
+    assert (labelled.record.rows, labelled.record.scored, labelled.record.errors) == (4, 1, 3)
+    assert "scoring failed: ValueError: cannot tokenise" in labelled.content.decode()
+
+
+def test_csv_cells_a_spreadsheet_would_run_come_back_quoted(tiny_predictor, tmp_path):
+    content = 'id,texte\n=HYPERLINK("http://x"),The operator uses AI to plan its 5G radio network.\n'
+    labelled = scored_by_the_service(tiny_predictor, Upload(content.encode(), "p.csv", "csv", "texte"), tmp_path)
+    [row] = list(csv.DictReader(io.StringIO(labelled.content.decode())))
+    assert row["id"] == '\'=HYPERLINK("http://x")'

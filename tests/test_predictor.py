@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+
+from model.deadline import Deadline, DeadlinePassedError
+from model.predictor import Predictor, ScoringFailure
+from model.safe_text import safe_text
 
 LONG_TEXT = " ".join(["The hospital deploys AI triage in its emergency department with nurses and indicators."] * 30)
 
@@ -99,3 +104,66 @@ def test_the_embedding_table_is_kept_in_half_precision_without_moving_scores(tin
     texts = ["Edge AI in base stations under a watt budget.", LONG_TEXT]
     difference = np.abs(compact.logits(texts) - full.logits(texts)).max()
     assert 0 < difference < 1e-2
+
+
+class FailsOn(Predictor):
+    """The tiny predictor, except that it raises on one particular text, as a tokenizer bug might."""
+
+    def __init__(self, predictor: Predictor, poison: str) -> None:
+        super().__init__(predictor.scorer, predictor.manifest)
+        self.poison = poison
+
+    def predict(self, texts, explain=False, deadline=None):
+        if any(self.poison in text for text in texts):
+            raise ValueError("cannot tokenise")
+        return super().predict(texts, explain, deadline)
+
+
+def test_a_failing_text_costs_only_its_own_place(tiny_predictor):
+    texts = ["Edge AI in base stations.", "POISON text", "A data space for farms."]
+    first, failed, last = FailsOn(tiny_predictor, "POISON").predict_each(texts)
+    assert failed == ScoringFailure("scoring failed: ValueError: cannot tokenise")
+    assert first.scores == tiny_predictor.predict([texts[0]])[0].scores
+    assert last.labels == tiny_predictor.predict([texts[2]])[0].labels
+
+
+class Clock:
+    """Stands in for `time`: each model batch moves it on by ten seconds."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_a_passed_deadline_stops_the_work_between_model_batches(tiny_predictor, monkeypatch):
+    import model.deadline
+
+    clock = Clock()
+    monkeypatch.setattr(model.deadline, "time", clock)
+    classifier = tiny_predictor.scorer.classifier
+    forward = classifier.forward
+    calls = []
+
+    def counted(ids, mask):
+        calls.append(len(ids))
+        clock.now += 10
+        return forward(ids, mask)
+
+    monkeypatch.setattr(classifier, "forward", counted)
+    texts = [f"Proposal {n}: the hospital deploys AI triage with nurses." for n in range(24)]  # three model batches
+    with pytest.raises(DeadlinePassedError):
+        tiny_predictor.predict_each(texts, deadline=Deadline(clock.now + 5))
+    assert len(calls) == 1
+    with pytest.raises(DeadlinePassedError):
+        tiny_predictor.predict(texts, deadline=Deadline(clock.now - 1))
+    assert len(calls) == 1
+
+
+def test_a_repaired_text_is_scored_and_flagged_for_review(tiny_predictor):
+    [prediction] = tiny_predictor.predict(
+        [safe_text("The hospital deploys AI triage \ud800 with nurses and indicators.")]
+    )
+    assert prediction.needs_review
+    assert "part of the text was not valid Unicode (shown as U+FFFD)" in prediction.review_reasons

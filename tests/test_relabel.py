@@ -104,11 +104,11 @@ class InterruptedAfter(Predictor):
         super().__init__(predictor.scorer, predictor.manifest)
         self.chunks_left = chunks
 
-    def predict(self, texts, explain=False):
+    def predict(self, texts, explain=False, deadline=None):
         if self.chunks_left == 0:
             raise KeyboardInterrupt
         self.chunks_left -= 1
-        return super().predict(texts, explain)
+        return super().predict(texts, explain, deadline)
 
 
 def relabel(tmp_path: Path, predictor: Predictor, fmt: str, rows: list[dict], **options):
@@ -223,10 +223,10 @@ class FailsOn(Predictor):
         super().__init__(predictor.scorer, predictor.manifest)
         self.poison = poison
 
-    def predict(self, texts, explain=False):
+    def predict(self, texts, explain=False, deadline=None):
         if any(self.poison in text for text in texts):
             raise ValueError("cannot tokenise")
-        return super().predict(texts, explain)
+        return super().predict(texts, explain, deadline)
 
 
 def test_a_text_that_breaks_the_model_costs_one_row(tmp_path, tiny_predictor):
@@ -430,3 +430,23 @@ def test_killed_process_then_same_command_finishes_exactly(tmp_path, tiny_model)
     assert [row["id"] for row in read_output(review, "csv")] == expected_review
     assert (tmp_path / "out.disagreement.md").exists()
     assert not workdir.exists()
+
+
+def test_lone_surrogates_deep_nesting_and_huge_integers_cost_their_own_rows(tmp_path, tiny_predictor):
+    source, output = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    lines = [
+        '{"id": "ok", "text": "The hospital deploys AI triage with nurses and indicators."}',
+        '{"id": "surrogate", "text": "x \\ud800 y", "note": "\\udc00"}',
+        '{"id": "deep", "text": ' + "[" * 3000 + "]" * 3000 + "}",
+        '{"id": "huge", "text": "a text", "n": ' + "7" * 5000 + "}",
+    ]
+    source.write_text("\n".join(lines) + "\n", encoding="ascii")
+    for _ in range(2):  # a second run must not crash either
+        summary = relabel_file(RelabelRequest(source, output, overwrite=True), tiny_predictor, progress=False)
+        written = read_output(output, "jsonl")
+        assert len(written) == 4
+        assert (summary.scored, summary.errors) == (1, 3)
+        assert "undecodable" in written[1]["error"]
+        assert written[1]["note"] == "\ufffd"
+        assert "nested deeper" in written[2]["error"]
+        assert "more than 4300 digits" in written[3]["error"]

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from serving.settings import ServiceSettings, SettingsError, available_cpus
+from serving.settings import (
+    EXPLAIN_COST,
+    SCORED_CHARS_PER_SECOND,
+    ServiceSettings,
+    SettingsError,
+    available_cpus,
+)
 
 
 def test_defaults_without_variables():
     settings = ServiceSettings.from_env({})
     assert settings.max_text_chars == 100_000
     assert settings.max_batch_items == 256
-    assert settings.max_batch_chars == 1_000_000
+    assert settings.max_batch_chars == 255_000
     assert settings.api_key is None
     assert settings.workers == 1
     assert settings.torch_threads == available_cpus()
@@ -33,6 +39,16 @@ def test_variables_override_the_defaults():
     assert (settings.max_text_chars, settings.max_batch_items, settings.max_batch_chars) == (500, 3, 900)
     assert (settings.max_body_bytes, settings.max_upload_bytes) == (4096, 2048)
     assert (settings.api_key, settings.scoring_batch, settings.timeout_seconds) == ("secret", 8, 5)
+
+
+@pytest.mark.parametrize("timeout", ["60", "10", "600"])
+def test_a_request_at_every_default_limit_is_scored_within_the_timeout(timeout):
+    # At the measured speed, the largest batch or file, and the longest text with evidence, take half the timeout.
+    settings = ServiceSettings.from_env({"AXISTAG_TIMEOUT": timeout})
+    seconds = settings.max_batch_chars / SCORED_CHARS_PER_SECOND
+    assert seconds <= settings.timeout_seconds / 2
+    assert settings.max_text_chars * EXPLAIN_COST <= settings.max_batch_chars
+    assert settings.max_text_chars <= 100_000
 
 
 def test_torch_threads_share_the_cpus_between_workers():

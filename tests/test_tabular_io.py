@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -96,6 +97,14 @@ def test_chunks_have_the_asked_size_across_parquet_row_groups(tmp_path):
 def test_csv_cells():
     assert [csv_cell(v) for v in (None, "x", True, 3, 0.5, float("nan"))] == ["", "x", "true", "3", "0.5", ""]
     assert csv_cell({"a": [1]}) == '{"a": [1]}'
+    assert csv_cell(-3) == "-3"  # a number is never run as a formula
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+33 1 23", "-2", "@SUM(A1)", "\t=x", "\r=x"])
+def test_csv_cells_a_spreadsheet_would_run_are_quoted(cell):
+    assert csv_cell(cell) == "'" + cell
+    assert csv_cell([cell]) == json.dumps([cell])  # a JSON cell starts with [ or {
+    assert csv_cell(" " + cell) == " " + cell
 
 
 def test_csv_parts_join_under_one_header_with_trailing_columns_last(tmp_path):
@@ -169,4 +178,39 @@ def test_fingerprint_notices_changed_content(tmp_path):
     before = input_fingerprint(path)
     assert input_fingerprint(path) == before
     path.write_text('{"text": "b"}\n')
-    assert input_fingerprint(path)["head_sha256"] != before["head_sha256"]
+    assert input_fingerprint(path)["sha256"] != before["sha256"]
+
+
+def test_fingerprint_notices_an_edit_past_the_first_mib_that_keeps_size_and_time(tmp_path):
+    path = Path(tmp_path / "in.jsonl")
+    line = '{"text": "%s"}\n' % ("a" * 1000)
+    path.write_text(line * 2000 + '{"text": "before"}\n')
+    stat = path.stat()
+    before = input_fingerprint(path)
+    path.write_text(line * 2000 + '{"text": "after!"}\n')
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    assert input_fingerprint(path)["sha256"] != before["sha256"]
+
+
+def test_jsonl_strings_are_made_safe_keys_and_nested_values_too(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"text": "x \\ud800 y", "meta": [{"n\\udc00": "\\ud83d\\ude00"}]}\n', encoding="ascii")
+    [row] = open_source(path, "jsonl").rows()
+    assert row.problem is None
+    assert row.values == {"text": "x \ufffd y", "meta": [{"n\ufffd": "\U0001f600"}]}
+    write_chunk(tmp_path / "out.jsonl", "jsonl", [row.values], ["text", "meta"], {})  # encodable as UTF-8
+
+
+def test_jsonl_too_deep_or_too_long_integers_become_flagged_rows(tmp_path):
+    path = tmp_path / "in.jsonl"
+    lines = ['{"text": "ok"}', '{"text": ' + "[" * 5000 + "]" * 5000 + "}", '{"text": ' + "[" * 100 + "]" * 100 + "}"]
+    lines.append('{"text": "big", "n": ' + "9" * 5000 + "}")
+    path.write_text("\n".join(lines) + "\n")
+    rows = list(open_source(path, "jsonl").rows())
+    assert [row.problem for row in rows] == [
+        None,
+        "line 2: JSON nested deeper than 64 levels",
+        "line 3: JSON nested deeper than 64 levels",
+        "line 4: an integer of more than 4300 digits",
+    ]
