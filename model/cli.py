@@ -49,9 +49,11 @@ def predict(
 
     from model.folder import ModelFolderError
     from model.predictor import Predictor
+    from model.safe_text import safe_text
 
     if not texts or texts == ["-"]:
         texts = [sys.stdin.read()]
+    texts = [safe_text(text) for text in texts]
     if any(not text.strip() for text in texts):
         typer.echo("error: empty text", err=True)
         raise typer.Exit(2)

@@ -31,6 +31,8 @@ ERROR_SCHEMA = {
     },
 }
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
+NOT_BLANK_BYTE = r"[^\t\n\x0b\x0c\r ]"
+UNSCORABLE = "The model could not score a text (named in `errors`); the other texts were not at fault."
 
 
 def _error(description: str) -> dict:
@@ -63,7 +65,8 @@ def _description(settings: ServiceSettings) -> str:
 
 def file_operation(settings: ServiceSettings, errors: dict) -> dict:
     """`POST /classify_file`: the body is the CSV or JSONL file itself, answered in `axistag relabel`'s format."""
-    table = {"schema": {"type": "string"}}
+    # The service refuses a body of only whitespace (or none): some byte must be something else.
+    table = {"schema": {"type": "string", "minLength": 1, "pattern": NOT_BLANK_BYTE}}
     files = {media_type.split(";")[0]: table for media_type in MEDIA_TYPES.values()}
     return {
         "operationId": "classify_file",
@@ -108,7 +111,10 @@ def file_operation(settings: ServiceSettings, errors: dict) -> dict:
                 "content": files,
             },
             **errors,
-            "415": _error("The file is neither CSV nor JSONL, or its format cannot be told from its name."),
+            "415": _error(
+                "The file is neither CSV nor JSONL, its format cannot be told from its name, or it is sent as a "
+                "multipart form instead of as the body itself."
+            ),
         },
         **({"security": [{"bearerKey": []}]} if settings.api_key else {}),
     }
@@ -147,6 +153,7 @@ def complete_spec(
         body = operation.get("requestBody", {})
         if body.get("content", {}).get("application/json", {}).get("schema", {}).get("required"):
             body["required"] = True
+            operation["responses"]["422"] = _error(UNSCORABLE)  # the routes that take texts
         if path in get_aliases:
             twin = {key: value for key, value in copy.deepcopy(operation).items() if key != "requestBody"}
             twin["operationId"] = operation["operationId"] + "_get"

@@ -35,7 +35,9 @@ from starlette.routing import Route
 
 from model.axes import AXIS_DESCRIPTIONS
 from model.deadline import Deadline, DeadlinePassedError
+from serving.allowed_methods import AllowedMethodsMiddleware
 from serving.auth import BearerTokenMiddleware
+from serving.client_errors import log_client_errors_at_info
 from serving.errors import error_response
 from serving.file_scoring import UploadError, labelled_file, open_upload, receive_upload
 from serving.model_store import served_model_folder
@@ -65,6 +67,7 @@ SETTINGS = service_settings()
 FILE_ROUTE = "/classify_file"
 T = TypeVar("T")
 logger = logging.getLogger("bentoml.serve.axistag")
+log_client_errors_at_info()
 
 # Scored once at start-up so that the first real request does not pay for lazy initialisation
 # (language detector, sentence splitter, first forward pass).
@@ -359,4 +362,8 @@ class AxisTagService:
 # The first middleware added is the outermost: an unauthenticated caller learns nothing about limits.
 API_PATHS = frozenset(api.route for api in AxisTagService.apis.values())
 AxisTagService.add_asgi_middleware(BearerTokenMiddleware, api_key=SETTINGS.api_key, protected=API_PATHS | {FILE_ROUTE})
+AxisTagService.add_asgi_middleware(
+    AllowedMethodsMiddleware,
+    methods={path: ("POST",) for path in API_PATHS | {FILE_ROUTE}} | {"/axes": ("GET", "POST")},
+)
 AxisTagService.add_asgi_middleware(RequestGuardMiddleware, settings=SETTINGS, paths=API_PATHS)

@@ -8,6 +8,15 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures import TINY_TRAINING, build_tiny_backbone, tiny_corpus_rows, write_jsonl
+from tests.servers import (
+    API_KEY,
+    KEYED_LIMITS,
+    OPEN_BODY_LIMIT,
+    Server,
+    start_server,
+    stop_server,
+    wait_until_ready,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
@@ -87,3 +96,30 @@ def tiny_evaluation(tmp_path_factory, tiny_model, tiny_baseline, tiny_corpus) ->
     if result.exit_code != 0:
         raise RuntimeError(f"axistag evaluate failed ({result.exit_code}):\n{result.output}") from result.exception
     return out
+
+
+@pytest.fixture(scope="session")
+def servers(tiny_model, tmp_path_factory):
+    """Real `axistag serve` processes of the tiny model, started once: an open one and one with a key."""
+    logs = tmp_path_factory.mktemp("service-logs")
+    started = [
+        start_server(tiny_model, logs, "open", {"AXISTAG_MAX_BODY_BYTES": str(OPEN_BODY_LIMIT)}),
+        start_server(tiny_model, logs, "keyed", {"AXISTAG_API_KEY": API_KEY, **KEYED_LIMITS}),
+    ]
+    try:
+        for server in started:
+            wait_until_ready(server)
+        yield started
+    finally:
+        for server in started:
+            stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def open_server(servers) -> Server:
+    return servers[0]
+
+
+@pytest.fixture(scope="session")
+def keyed_server(servers) -> Server:
+    return servers[1]

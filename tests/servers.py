@@ -15,6 +15,9 @@ import httpx
 import pytest
 
 START_TIMEOUT = 150
+API_KEY = "test-key-0123456789"
+KEYED_LIMITS = {"AXISTAG_MAX_TEXT_CHARS": "500", "AXISTAG_MAX_BATCH_ITEMS": "3"}
+OPEN_BODY_LIMIT = 2_000_000
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -68,8 +69,19 @@ def test_the_file_route_is_declared_with_a_file_body(bentoml_spec):
     operation = spec["paths"]["/classify_file"]["post"]
     assert operation["requestBody"]["required"] is True
     assert set(operation["requestBody"]["content"]) == {"text/csv", "application/x-ndjson"}
+    for body in operation["requestBody"]["content"].values():  # the service refuses an empty or blank file
+        assert body["schema"]["minLength"] == 1
+        assert re.search(body["schema"]["pattern"], " \n\t\r") is None
+        assert re.search(body["schema"]["pattern"], " a\n")
     assert {parameter["name"] for parameter in operation["parameters"]} == {"filename", "text_column"}
     assert "X-Axistag-Errors" in operation["responses"]["200"]["headers"]
     assert "neither CSV nor JSONL" in operation["responses"]["415"]["description"]
     assert operation["responses"]["413"] == spec["paths"]["/classify"]["post"]["responses"]["413"]
     assert operation["security"] == [{"bearerKey": []}]
+
+
+def test_texts_the_model_cannot_score_are_declared_on_the_routes_that_take_texts(bentoml_spec):
+    spec = completed(bentoml_spec)
+    for path in ("/classify", "/classify_batch"):
+        assert "422" in spec["paths"][path]["post"]["responses"]
+    assert "422" not in spec["paths"]["/axes"]["post"]["responses"]

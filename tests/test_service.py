@@ -1,7 +1,7 @@
 """The HTTP service end to end: real `axistag serve` processes on free ports, spoken to over HTTP.
 
-Two servers start once for the module, side by side: an open one with the default limits, and one with
-an API key and small limits set through the environment. The scorer's readiness is also checked in
+Two servers start once for the test run (`tests/conftest.py`), side by side: an open one with the default
+limits, and one with an API key and small limits set through the environment. The scorer's readiness is also checked in
 process, where the loading can be observed before it completes.
 """
 
@@ -17,46 +17,16 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import allow_header_conformance
 
 from model.axes import AXES, AXIS_DESCRIPTIONS
 from tests.fixtures import tiny_corpus_rows
-from tests.servers import Server, start_server, stop_server, wait_until_ready
+from tests.servers import API_KEY, OPEN_BODY_LIMIT
 
-API_KEY = "test-key-0123456789"
-KEYED_LIMITS = {"AXISTAG_MAX_TEXT_CHARS": "500", "AXISTAG_MAX_BATCH_ITEMS": "3"}
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
-OPEN_BODY_LIMIT = 2_000_000
 PROPOSAL = (
     "We pre-train a multilingual foundation model on European text and release checkpoints. "
     "The hospital deploys AI triage in its emergency department with nurses and indicators."
 )
-
-
-@pytest.fixture(scope="module")
-def servers(tiny_model, tmp_path_factory):
-    logs = tmp_path_factory.mktemp("service-logs")
-    started = [
-        start_server(tiny_model, logs, "open", {"AXISTAG_MAX_BODY_BYTES": str(OPEN_BODY_LIMIT)}),
-        start_server(tiny_model, logs, "keyed", {"AXISTAG_API_KEY": API_KEY, **KEYED_LIMITS}),
-    ]
-    try:
-        for server in started:
-            wait_until_ready(server)
-        yield started
-    finally:
-        for server in started:
-            stop_server(server)
-
-
-@pytest.fixture(scope="module")
-def open_server(servers) -> Server:
-    return servers[0]
-
-
-@pytest.fixture(scope="module")
-def keyed_server(servers) -> Server:
-    return servers[1]
 
 
 @pytest.fixture(scope="module")
@@ -199,8 +169,13 @@ def test_axes_by_get_and_post(client):
         ),
         (
             "/classify_batch",
+            {"items": [{"id": str(n), "text": "x" * 80_000} for n in range(2)], "explain": True},
+            "the items hold 160000 characters in all (counted 2 times with explain), more than the limit of 255000",
+        ),
+        (
+            "/classify_batch",
             {"items": [{"id": str(n), "text": "x" * 100_000} for n in range(11)]},
-            "the items hold 1100000 characters in all, more than the limit of 1000000",
+            "the items hold 1100000 characters in all, more than the limit of 255000",
         ),
     ],
 )
@@ -227,6 +202,36 @@ def test_oversized_body_is_refused_before_parsing(client):
     response = client.post("/classify_batch", json={"items": items})
     assert response.status_code == 413
     assert str(OPEN_BODY_LIMIT) in response.json()["error"]
+
+
+def test_a_lone_surrogate_costs_its_own_row_and_harms_no_batch_mate(open_server, client):
+    # Valid JSON for Python's parser, which reads uploaded files; pydantic's, which reads bodies, refuses it.
+    line = '{"text": "The hospital deploys AI triage \\ud800 with nurses and indicators."}\n'
+    json_body = line.strip().encode()
+    assert client.post("/classify", content=json_body, headers={"Content-Type": "application/json"}).status_code == 400
+
+    async def together() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=open_server.url, timeout=60) as session:
+            upload = session.post("/classify_file?filename=p.jsonl", content=(line * 3).encode())
+            valid = [session.post("/classify", json={"text": PROPOSAL}) for _ in range(6)]
+            return await asyncio.gather(upload, *valid)
+
+    upload, *valid = asyncio.run(together())
+    assert [response.status_code for response in [upload, *valid]] == [200] * 7
+    rows = [json.loads(row) for row in upload.text.splitlines()]
+    assert len(rows) == 3
+    assert all(
+        "undecodable" in row["error"]
+        and row["text"] == "The hospital deploys AI triage \ufffd with nurses and indicators."
+        for row in rows
+    )
+
+
+def test_options_lists_get_beside_post(client):
+    response = client.options("/axes")
+    assert response.status_code == 204
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS, POST"
+    assert client.delete("/classify").headers["allow"] == "OPTIONS, POST"
 
 
 # --- API key and limits from the environment -----------------------------------------------------------
@@ -290,12 +295,10 @@ def api_schema(keyed_server):
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
 def test_service_keeps_to_its_openapi_document(api_schema, mode):
     # Valid requests must be answered 2xx and invalid ones 4xx, every answer matching the document, no 5xx.
-    # `allow_header_conformance` is left out: for `OPTIONS /axes` BentoML's router answers 405 with
-    # `Allow: POST`, not knowing the GET route mounted beside its POST one.
     @given(case=api_schema.as_strategy(mode))
     @settings(max_examples=50, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
     def exchange(case):
-        case.call_and_validate(headers=AUTH, timeout=60, excluded_checks=[allow_header_conformance])
+        case.call_and_validate(headers=AUTH, timeout=60)
 
     exchange()
 
@@ -323,9 +326,9 @@ def test_scorer_turns_ready_after_loading(tiny_model, tiny_predictor, monkeypatc
         scorer.score([ScoringJob(text=PROPOSAL)])
     wait_for(scorer.__is_ready__)
     assert scorer.__is_alive__()
-    [result] = scorer.score([ScoringJob(text=PROPOSAL)])
+    [outcome] = scorer.score([ScoringJob(text=PROPOSAL)])
     [expected] = tiny_predictor.predict([PROPOSAL])
-    assert result.labels == expected.labels
+    assert outcome.result.labels == expected.labels
 
 
 def test_scorer_with_a_broken_model_stays_unready_and_says_why(tiny_model, tmp_path, monkeypatch):
@@ -345,3 +348,41 @@ def test_scorer_with_a_broken_model_stays_unready_and_says_why(tiny_model, tmp_p
     assert not scorer.__is_ready__()
     with pytest.raises(ServiceUnavailable, match="modified or corrupted"):
         scorer.score([ScoringJob(text=PROPOSAL)])
+
+
+class FailsOn:
+    """Stands in for the scorer's predictor: the tiny one, except that it raises on one text."""
+
+    def __init__(self, predictor, poison: str) -> None:
+        self.predictor = predictor
+        self.poison = poison
+
+    def predict_each(self, texts, explain=False, deadline=None):
+        from model.predictor import ScoringFailure
+
+        return [
+            ScoringFailure("scoring failed: ValueError: cannot tokenise")
+            if self.poison in text
+            else self.predictor.predict([text], explain, deadline)[0]
+            for text in texts
+        ]
+
+
+def test_the_scorer_isolates_a_failing_text_and_drops_work_nobody_waits_for(tiny_model, tiny_predictor, monkeypatch):
+    from serving.schemas import ScoringJob
+    from serving.service import AxisScorer
+
+    monkeypatch.setenv("AXISTAG_MODEL", str(tiny_model))
+    scorer = AxisScorer.inner()
+    wait_for(scorer.__is_ready__)
+    scorer.predictor = FailsOn(tiny_predictor, "POISON")
+    jobs = [ScoringJob(text=PROPOSAL), ScoringJob(text="POISON " + PROPOSAL), ScoringJob(text=PROPOSAL, explain=True)]
+    first, failed, explained = scorer.score(jobs)
+    assert first.result.labels == tiny_predictor.predict([PROPOSAL])[0].labels
+    assert failed.failure == "scoring failed: ValueError: cannot tokenise"
+    assert explained.result.evidence is not None
+    scorer.predictor = tiny_predictor
+    gone = time.time() - 1
+    outcomes = scorer.score([ScoringJob(text=PROPOSAL, deadline=gone), ScoringJob(text=PROPOSAL, deadline=gone)])
+    assert [outcome.timed_out for outcome in outcomes] == [True, True]
+    assert all(outcome.result is None for outcome in outcomes)
