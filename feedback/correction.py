@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 
 from model.axes import AXES
 
+# Longest reviewer's comment accepted: a few sentences, not a document.
+MAX_COMMENT_CHARS = 2000
+
 
 def text_sha256(text: str) -> str:
     """The key that groups corrections of the same text, whichever route they came by."""

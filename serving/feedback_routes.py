@@ -22,7 +22,7 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from feedback.correction import Correction
+from feedback.correction import MAX_COMMENT_CHARS, Correction
 from feedback.store import CorrectionStore
 from model.axes import AXES
 from serving.errors import error_response
@@ -31,7 +31,6 @@ from serving.schemas import AxisId, ProposalText, Request
 
 FEEDBACK_ROUTE = "/feedback"
 STATS_ROUTE = "/feedback/stats"
-MAX_COMMENT_CHARS = 2000
 MAX_NAME_CHARS = 200
 logger = logging.getLogger("bentoml.serve.axistag")
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from feedback.correction import MAX_COMMENT_CHARS
 from feedback.store import CorrectionStore
 from model.axes import AXES
-from serving.feedback_routes import MAX_COMMENT_CHARS
 from tests.postgres import PostgresUnavailableError, private_postgres
 from tests.servers import Server, start_server, stop_server, wait_until_ready
 
