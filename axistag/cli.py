@@ -6,6 +6,7 @@ import typer
 
 from bench.cli import bench
 from eval.cli import evaluate
+from feedback.cli import feedback_app
 from model.cli import backbone, predict
 from serving.cli import serve
 from serving.relabel_cli import relabel
@@ -25,3 +26,4 @@ app.command()(evaluate)
 app.command()(relabel)
 app.command()(serve)
 app.command()(bench)
+app.add_typer(feedback_app, name="feedback", help="Export reviewers' corrections; import reviewed files.")

@@ -4,7 +4,8 @@
 # Keeps existing pins where they still fit; pass --upgrade to move every package to its newest allowed release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# Only pip-compile is needed: a full set-up would refuse a pyproject.toml whose new ranges are not locked yet.
+[ -x .venv/bin/pip-compile ] || bash scripts/setup.sh
 compile=(.venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras
     --no-emit-index-url --no-emit-find-links "$@")
 "${compile[@]}" --output-file requirements.lock pyproject.toml

@@ -20,8 +20,8 @@ def serve(
         bool, typer.Option("--export", help="Copy the model into BentoML's model store for `bentoml build`, and exit")
     ] = False,
 ) -> None:
-    """Serve the model over HTTP: the web page at /, POST /classify, /classify_batch, /classify_file, GET /axes,
-    /readyz, /livez, /metrics, /docs and /docs.json.
+    """Serve the model over HTTP: the web page at /, POST /classify, /classify_batch, /classify_file, /feedback,
+    GET /axes, /feedback/stats, /readyz, /livez, /metrics, /docs and /docs.json.
 
     Limits, the API key and thread counts come from AXISTAG_* variables (see serving/settings.py).
     """

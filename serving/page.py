@@ -16,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from feedback.correction import MAX_COMMENT_CHARS
+
 STATIC = Path(__file__).resolve().parent / "static"
 ASSETS = {"app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
 API_EXPLORER = Path(_bentoml_impl.server.__file__).resolve().parent / "main-openapi.html"
@@ -35,9 +37,14 @@ PAGE_HEADERS = {
 def index_html(max_text_chars: int, max_upload_bytes: int) -> str:
     """The page with the service's limits filled in, so it can state them before anything is sent."""
     page = (STATIC / "index.html").read_text(encoding="utf-8")
-    return page.replace("{{max_text_chars}}", html.escape(str(max_text_chars))).replace(
-        "{{max_upload_bytes}}", html.escape(str(max_upload_bytes))
-    )
+    limits = {
+        "max_text_chars": max_text_chars,
+        "max_upload_bytes": max_upload_bytes,
+        "max_comment_chars": MAX_COMMENT_CHARS,
+    }
+    for name, value in limits.items():
+        page = page.replace("{{" + name + "}}", html.escape(str(value)))
+    return page
 
 
 def page_routes(max_text_chars: int, max_upload_bytes: int) -> list[BaseRoute]:

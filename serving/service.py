@@ -39,6 +39,7 @@ from serving.allowed_methods import AllowedMethodsMiddleware
 from serving.auth import BearerTokenMiddleware
 from serving.client_errors import log_client_errors_at_info
 from serving.errors import error_response
+from serving.feedback_routes import FEEDBACK_ROUTE, STATS_ROUTE, feedback_routes
 from serving.file_scoring import UploadError, labelled_file, open_upload, receive_upload
 from serving.model_store import served_model_folder
 from serving.openapi import complete_spec
@@ -273,6 +274,7 @@ EXTRA_ROUTES = Starlette(
         Route("/docs.json", openapi_document, methods=["GET"]),
         Route(FILE_ROUTE, classify_file, methods=["POST"]),
         *page_routes(SETTINGS.max_text_chars, SETTINGS.max_upload_bytes),
+        *feedback_routes(),
     ]
 )
 
@@ -361,9 +363,13 @@ class AxisTagService:
 # Every route of the service's own API is guarded; health, metrics, docs and the page are left open.
 # The first middleware added is the outermost: an unauthenticated caller learns nothing about limits.
 API_PATHS = frozenset(api.route for api in AxisTagService.apis.values())
-AxisTagService.add_asgi_middleware(BearerTokenMiddleware, api_key=SETTINGS.api_key, protected=API_PATHS | {FILE_ROUTE})
+FEEDBACK_PATHS = frozenset({FEEDBACK_ROUTE, STATS_ROUTE})
+AxisTagService.add_asgi_middleware(
+    BearerTokenMiddleware, api_key=SETTINGS.api_key, protected=API_PATHS | {FILE_ROUTE} | FEEDBACK_PATHS
+)
 AxisTagService.add_asgi_middleware(
     AllowedMethodsMiddleware,
-    methods={path: ("POST",) for path in API_PATHS | {FILE_ROUTE}} | {"/axes": ("GET", "POST")},
+    methods={path: ("POST",) for path in API_PATHS | {FILE_ROUTE, FEEDBACK_ROUTE}}
+    | {"/axes": ("GET", "POST"), STATS_ROUTE: ("GET",)},
 )
-AxisTagService.add_asgi_middleware(RequestGuardMiddleware, settings=SETTINGS, paths=API_PATHS)
+AxisTagService.add_asgi_middleware(RequestGuardMiddleware, settings=SETTINGS, paths=API_PATHS | {FEEDBACK_ROUTE})

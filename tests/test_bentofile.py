@@ -46,3 +46,12 @@ def test_every_locked_pin_has_a_hash_and_satisfies_the_project_ranges():
 def test_the_service_lock_agrees_with_the_development_lock():
     service, development = locked_versions("requirements.lock"), locked_versions("requirements-dev.lock")
     assert {name: development[name] for name in service} == service
+
+
+def test_every_package_of_the_project_is_packed_into_the_bento():
+    bentofile = yaml.safe_load((PROJECT_ROOT / "bentofile.yaml").read_text())
+    setuptools = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = [pattern.rstrip("*") for pattern in setuptools["packages"]["find"]["include"]]
+    assert sorted(f"{package}/**/*.py" for package in packages) == sorted(
+        pattern for pattern in bentofile["include"] if pattern.endswith("/**/*.py")
+    )

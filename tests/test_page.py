@@ -17,7 +17,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from axistag.cli import app
+from feedback.store import CorrectionStore
 from model.axes import AXES
 from serving.relabel import added_columns
 from tests.fixtures import HEADLESS_CHROMIUM_FLAGS
@@ -44,18 +47,26 @@ TABLE = [
     {"id": "p2", "texte": "", "programme": "IA"},
     {"id": "p3", "texte": "The operator uses AI to plan its 5G radio network and predict faults.", "programme": "X"},
 ]
+# Markup that would run if the page ever put the text or a comment into HTML instead of text nodes.
+INJECTION = '<script>window.injected = "script"</script><img src="x" onerror="window.injected = \'img\'">'
 
 
 # --- the server ----------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def server(tiny_model, tmp_path_factory):
+def database(tmp_path_factory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('page-db') / 'feedback.sqlite3'}"
+
+
+@pytest.fixture(scope="module")
+def server(tiny_model, tmp_path_factory, database):
     logs = tmp_path_factory.mktemp("page-logs")
     limits = {
         "AXISTAG_MAX_TEXT_CHARS": str(MAX_TEXT_CHARS),
         "AXISTAG_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
         "AXISTAG_MAX_BATCH_CHARS": str(MAX_BATCH_CHARS),
+        "AXISTAG_DATABASE_URL": database,
     }
     started = start_server(tiny_model, logs, "page", {"AXISTAG_API_KEY": PAGE_KEY, **limits})
     try:
@@ -337,6 +348,49 @@ def test_the_language_switch_translates_the_page_and_the_result(browser):
     assert browser.execute_script("return document.documentElement.lang") == "en"
 
 
+def toggle(driver, axis: str) -> None:
+    by_id(driver, f"correct-{axis}").click()
+
+
+def saved_lines(driver) -> list[str]:
+    return [line.text for line in driver.find_elements("css selector", "#correction-saved p")]
+
+
+def test_two_axes_corrected_are_saved_and_exported(browser, client, database, screenshots, tmp_path):
+    expected = client.post("/classify", json={"text": FRENCH_PROPOSAL}, headers=AUTH).json()
+    boxes = browser.find_elements("css selector", "#correction-axes input[type=checkbox]")
+    assert [box.get_attribute("id") for box in boxes] == [f"correct-{axis}" for axis in AXES]
+    assert [box.is_selected() for box in boxes] == [entry["selected"] for entry in expected["axes"]]
+    flipped = ["cloud", "telecom"]
+    for axis in flipped:
+        toggle(browser, axis)
+    changed = browser.find_elements("css selector", "#correction-axes li.changed")
+    assert [item.get_attribute("data-axis") for item in changed] == flipped
+    corrected = [axis for axis in AXES if (axis in expected["labels"]) != (axis in flipped)]
+    by_id(browser, "correction-comment").send_keys("Le cloud n'est qu'évoqué.")
+    by_id(browser, "save-correction").click()
+    wait_for(browser, lambda: visible(browser, "correction-saved"), "the saved correction was not shown")
+    lines = saved_lines(browser)
+    assert re.fullmatch(r"Correction no\. \d+ saved: .+\.", lines[0]), lines[0]
+    assert lines[1].startswith("Added: ") and "Removed: " in lines[1]
+    assert lines[2] == "Comment: Le cloud n'est qu'évoqué."
+    browser.find_element("css selector", "[data-lang=fr]").click()
+    assert saved_lines(browser)[0].startswith("Correction n° ")
+    assert saved_lines(browser)[2] == "Commentaire : Le cloud n'est qu'évoqué."
+    assert by_id(browser, "save-correction").text == "Enregistrer la correction"
+    screenshot(browser, screenshots, "correction-saved", LAPTOP[0])
+    browser.find_element("css selector", "[data-lang=en]").click()
+
+    exported = tmp_path / "corrections.jsonl"
+    result = CliRunner().invoke(app, ["feedback", "export", "--out", str(exported), "--database", database])
+    assert result.exit_code == 0, result.output
+    [row] = [json.loads(line) for line in exported.read_text().splitlines()]
+    assert (row["text"], row["labels"]) == (FRENCH_PROPOSAL, corrected)
+    assert row["model_version"] == expected["model"]["version"]
+    assert row["model_labels"] == expected["labels"]
+    assert row["comment"] == "Le cloud n'est qu'évoqué."
+
+
 def test_an_empty_text_is_reported_next_to_the_field(browser, screenshots):
     text = by_id(browser, "text")
     text.clear()
@@ -403,3 +457,27 @@ def test_a_file_too_large_is_reported_next_to_the_file_field(browser, tmp_path, 
     browser.find_element("css selector", "[data-lang=fr]").click()
     assert by_id(browser, "table-file-error").text == "large.csv dépasse 4 ko, le maximum accepté par le service."
     screenshot(browser, screenshots, "file-tab-error", LAPTOP[0])
+
+
+def test_markup_in_the_text_and_the_comment_is_shown_never_run(browser, database):
+    browser.find_element("css selector", "[data-lang=en]").click()
+    by_id(browser, "tab-text").click()
+    text = f"Nous déployons l'IA aux urgences de l'hôpital. {INJECTION}"
+    browser.execute_script(
+        "const t = document.getElementById('text'); t.value = arguments[0]; t.dispatchEvent(new Event('input'));",
+        text,
+    )
+    by_id(browser, "classify").click()
+    wait_for(browser, lambda: visible(browser, "result"), "no result was shown")
+    toggle(browser, "data")
+    by_id(browser, "correction-comment").send_keys(INJECTION)
+    by_id(browser, "save-correction").click()
+    wait_for(browser, lambda: visible(browser, "correction-saved"), "the saved correction was not shown")
+    assert by_id(browser, "highlighted").text == text
+    assert saved_lines(browser)[-1] == f"Comment: {INJECTION}"
+    assert browser.execute_script("return window.injected") is None
+    assert not browser.find_elements("css selector", "#result img, #result script")
+    store = CorrectionStore(database)
+    [(_, stored)] = [item for item in store.corrections() if item[1].text == text]
+    store.close()
+    assert stored.comment == INJECTION

@@ -87,6 +87,22 @@
       model: "Model {name} {version}",
       kilobytes: "{value} kB",
       megabytes: "{value} MB",
+      correctionTitle: "Correct the axes",
+      correctionHint:
+        "Tick the axes this proposal belongs to, then save: the correction is kept with the model's answer " +
+        "and helps train the next model.",
+      correctionAxes: "Axes of this proposal",
+      modelSaid: "(model)",
+      commentLabel: "Comment (optional)",
+      commentTooLong: "The comment is too long: at most {limit} characters.",
+      saveCorrection: "Save the correction",
+      savingCorrection: "Saving…",
+      correctionSaved: "Correction no. {id} saved: {labels}.",
+      correctionChanges: "Added: {added}. Removed: {removed}.",
+      correctionConfirmed: "Same axes as the model: its answer is confirmed.",
+      correctionComment: "Comment: {comment}",
+      nothing: "none",
+      modelChanged: "The service now serves another model: classify the text again before correcting it.",
     },
     fr: {
       tagline: "Classe les projets d'IA selon les huit axes prioritaires du PIIEC IA.",
@@ -165,6 +181,22 @@
       networkError: "Le service est injoignable. Vérifiez la connexion et réessayez.",
       timeout: "Le service a mis trop de temps à répondre. Essayez un texte plus court ou un fichier plus petit.",
       model: "Modèle {name} {version}",
+      correctionTitle: "Corriger les axes",
+      correctionHint:
+        "Cochez les axes dont relève ce projet, puis enregistrez : la correction est gardée avec la réponse " +
+        "du modèle et sert à entraîner le prochain modèle.",
+      correctionAxes: "Axes de ce projet",
+      modelSaid: "(modèle)",
+      commentLabel: "Commentaire (facultatif)",
+      commentTooLong: "Le commentaire est trop long : {limit} caractères au plus.",
+      saveCorrection: "Enregistrer la correction",
+      savingCorrection: "Enregistrement…",
+      correctionSaved: "Correction n° {id} enregistrée : {labels}.",
+      correctionChanges: "Ajoutés : {added}. Retirés : {removed}.",
+      correctionConfirmed: "Mêmes axes que le modèle : sa réponse est confirmée.",
+      correctionComment: "Commentaire : {comment}",
+      nothing: "aucun",
+      modelChanged: "Le service sert désormais un autre modèle : classez de nouveau le texte avant de le corriger.",
       kilobytes: "{value} ko",
       megabytes: "{value} Mo",
     },
@@ -238,11 +270,13 @@
   const limits = {
     textChars: Number(document.body.dataset.maxTextChars),
     uploadBytes: Number(document.body.dataset.maxUploadBytes),
+    commentChars: Number(document.body.dataset.maxCommentChars),
   };
   const state = {
     language: initialLanguage(),
     schema: null, // GET /axes: model and axes with descriptions
     result: null, // the last /classify answer and the text it was asked about
+    correction: null, // the reviewer's axes for that result, and the last /feedback answer
     fileResult: null, // the last /classify_file answer: counts, file name, download address
     tableFile: null, // the file chosen in the second tab
     keyWaiters: [],
@@ -501,6 +535,7 @@
       });
       if (response.ok) {
         state.result = { text, data: await response.json() };
+        startCorrection();
         setStatus("text-status", "");
         renderResult();
         renderModel();
@@ -544,6 +579,7 @@
     renderReview(data);
     renderBars(data);
     renderEvidence(text, data, indexOf);
+    renderCorrection(indexOf);
   }
 
   function chip(axis, index) {
@@ -715,6 +751,107 @@
       return;
     }
     updateCount();
+  }
+
+  // ------------------------------------------------------------------ correcting a result
+
+  // A new result starts from the model's own axes; a language switch keeps what the reviewer ticked.
+  function startCorrection() {
+    state.correction = { labels: new Set(state.result.data.labels), saved: null };
+    $("correction-comment").value = "";
+    clearFieldError("correction-comment");
+    setStatus("correction-status", "");
+  }
+
+  function renderCorrection(indexOf) {
+    const { data } = state.result;
+    const list = $("correction-axes");
+    list.replaceChildren();
+    for (const entry of data.axes) {
+      const chosen = state.correction.labels.has(entry.axis);
+      const item = element("li", `axis-${indexOf.get(entry.axis)}${chosen !== entry.selected ? " changed" : ""}`);
+      item.dataset.axis = entry.axis;
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.id = `correct-${entry.axis}`;
+      box.checked = chosen;
+      box.addEventListener("change", () => {
+        if (box.checked) state.correction.labels.add(entry.axis);
+        else state.correction.labels.delete(entry.axis);
+        item.classList.toggle("changed", box.checked !== entry.selected);
+      });
+      const label = element("label");
+      label.htmlFor = box.id;
+      label.append(box, element("span", "swatch"), axisName(entry.axis));
+      if (entry.selected) label.append(element("span", "model-said", t("modelSaid")));
+      item.append(label);
+      list.append(item);
+    }
+    renderSavedCorrection();
+  }
+
+  function axisList(axes) {
+    return axes.length ? axes.map(axisName).join(", ") : t("nothing");
+  }
+
+  // What the service stored, said back from its answer: the reviewer sees exactly what was recorded.
+  function renderSavedCorrection() {
+    const target = $("correction-saved");
+    const saved = state.correction?.saved;
+    target.hidden = !saved;
+    if (!saved) {
+      target.replaceChildren();
+      return;
+    }
+    const lines = [t("correctionSaved", { id: saved.id, labels: axisList(saved.labels) })];
+    lines.push(
+      saved.added.length || saved.removed.length
+        ? t("correctionChanges", { added: axisList(saved.added), removed: axisList(saved.removed) })
+        : t("correctionConfirmed"),
+    );
+    if (saved.comment) lines.push(t("correctionComment", { comment: saved.comment }));
+    target.replaceChildren(...lines.map((line) => element("p", "", line)));
+  }
+
+  async function saveCorrection(event) {
+    event.preventDefault();
+    clearFieldError("correction-comment");
+    setStatus("correction-status", "");
+    const comment = $("correction-comment").value.trim();
+    if (characters(comment) > limits.commentChars) {
+      showFieldError("correction-comment", () => t("commentTooLong", { limit: number(limits.commentChars) }));
+      return;
+    }
+    const { text, data } = state.result;
+    const labels = data.axes.map((entry) => entry.axis).filter((axis) => state.correction.labels.has(axis));
+    const body = { text, labels, model_version: data.model.version };
+    if (comment) body.comment = comment;
+    const button = $("save-correction");
+    button.disabled = true;
+    setStatus("correction-status", t("savingCorrection"));
+    try {
+      const response = await callApi("/feedback", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      setStatus("correction-status", "");
+      if (response.ok) {
+        state.correction.saved = { ...(await response.json()), comment };
+        renderSavedCorrection();
+        return;
+      }
+      const { message, errors } = await errorBody(response);
+      const field = errors.find((error) => Array.isArray(error.loc))?.loc[0];
+      if (field === "comment") showFieldError("correction-comment", message);
+      else if (response.status === 409) setStatus("correction-status", t("modelChanged"), true);
+      else setStatus("correction-status", serviceProblem(response.status, message), true);
+    } catch (error) {
+      if (!(error instanceof Unreachable)) throw error;
+      setStatus("correction-status", error.message, true);
+    } finally {
+      button.disabled = false;
+    }
   }
 
   // ------------------------------------------------------------------ a file of proposals
@@ -906,6 +1043,8 @@
     acceptDrops($("file-drop"), chooseTable);
     $("text-column").addEventListener("input", () => clearFieldError("text-column"));
     $("file-form").addEventListener("submit", scoreFile);
+    $("correction-form").addEventListener("submit", saveCorrection);
+    $("correction-comment").addEventListener("input", () => clearFieldError("correction-comment"));
     applyLanguage();
     loadSchema();
   }
