@@ -10,7 +10,7 @@ from feedback.cli import feedback_app
 from model.cli import backbone, predict
 from serving.cli import serve
 from serving.relabel_cli import relabel
-from training.cli import train
+from training.cli import calibrate, train
 from training.data_cli import data_app
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app = typer.Typer(
 app.command()(predict)
 app.command()(backbone)
 app.command()(train)
+app.command()(calibrate)
 app.add_typer(data_app, name="data", help="Check and grow the labelled corpus in data/.")
 app.command()(evaluate)
 app.command()(relabel)

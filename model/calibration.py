@@ -65,3 +65,16 @@ def expected_calibration_error(probabilities: np.ndarray, targets: np.ndarray, b
         if row["count"]
     ]
     return float(sum(gaps) / total)
+
+
+def fit_scale_and_bias(logits: np.ndarray, targets: np.ndarray) -> tuple[float, float]:
+    """Platt scaling shared by every axis: sigmoid(logits * scale + bias) minimising log loss.
+
+    Two numbers for all axes, so a sample of a few dozen texts (some axes with a handful of positives)
+    can move the model's scale to a new domain without over-fitting any one axis.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    column = np.asarray(logits, dtype=float).reshape(-1, 1)
+    fitted = LogisticRegression(C=100.0, max_iter=1000).fit(column, np.asarray(targets).ravel())
+    return float(fitted.coef_[0, 0]), float(fitted.intercept_[0])

@@ -74,6 +74,7 @@ class Predictor:
         self.manifest = manifest
         self.axes: tuple[str, ...] = tuple(manifest["axes"])
         self.temperature = float(manifest["calibration"]["temperature"])
+        self.bias = float(manifest["calibration"].get("bias", 0.0))
         self.thresholds = np.asarray(manifest["thresholds"]["selected"], dtype=float)
         self.languages = set(manifest.get("languages", []))
 
@@ -120,7 +121,11 @@ class Predictor:
 
     def probabilities(self, texts: Sequence[str], deadline: Deadline | None = None) -> np.ndarray:
         """Calibrated scores, shape (len(texts), 8)."""
-        return sigmoid(self.scorer.logits(list(texts), deadline) / self.temperature)
+        return self.calibrated(self.scorer.logits(list(texts), deadline))
+
+    def calibrated(self, logits: np.ndarray) -> np.ndarray:
+        """The stored calibration applied to raw logits: sigmoid(logits / temperature + bias)."""
+        return sigmoid(logits / self.temperature + self.bias)
 
     def predict(
         self, texts: Sequence[str], explain: bool = False, deadline: Deadline | None = None

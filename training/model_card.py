@@ -50,8 +50,18 @@ def render_model_card(manifest: dict) -> str:
             f"scores aggregated by `{windows['aggregation']}` "
             f"(validation macro-F1: {_scores(manifest['window_comparison_validation_macro_f1'])})."
         )
+    if "calibrated_on" in manifest:
+        sample, cross = manifest["calibrated_on"], manifest["calibrated_on"]["cross_fitted"]
+        files = ", ".join(f"`{entry['file']}`" for entry in sample["files"])
+        lines.append(
+            f"- **Recalibrated** from `{sample['from_model']['name']}` ({sample['from_model']['version']}) on "
+            f"{files} ({sample['items']} texts): out-of-fold "
+            f"macro-F1 {cross['before']['macro_f1']:.3f} before, {cross['after']['macro_f1']:.3f} after "
+            f"({cross['folds']} grouped folds, seed {cross['seed']}); the figures below are the original training's."
+        )
     lines += [
-        f"- **Calibration**: temperature {calibration['temperature']:.3f}; validation ECE "
+        f"- **Calibration**: temperature {calibration['temperature']:.3f}"
+        f"{', bias ' + format(calibration['bias'], '.3f') if 'bias' in calibration else ''}; ECE "
         f"{calibration['ece_before']:.4f} before, {calibration['ece_after']:.4f} after.",
         f"- **Thresholds**: `{thresholds['mode']}` (cross-validated macro-F1 on validation: "
         f"{_scores(thresholds['cv_macro_f1'])}; global threshold {thresholds['global_threshold']:.2f}).",
