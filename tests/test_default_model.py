@@ -27,6 +27,11 @@ CLEAR_PROPOSALS = [
         {"data"},
     ),
     (
+        "Nous pré-entraînons un grand modèle de langage français sur des textes administratifs publics, publié "
+        "sous licence Apache 2.0 et proposé aux mairies sous forme d'API.",
+        {"foundation_models", "open_source", "aiaas"},
+    ),
+    (
         "La boulangerie du village rénove sa devanture, achète un nouveau four à sole et refait l'électricité "
         "du fournil. Travaux prévus au printemps, financés par un prêt bancaire.",
         set(),
@@ -50,6 +55,17 @@ def test_default_model_folder_is_complete_and_small():
 
 
 @pytest.mark.parametrize(("text", "expected"), CLEAR_PROPOSALS)
-def test_default_model_tags_clear_proposals(default_predictor, text, expected):
+def test_default_model_finds_the_axes_of_clear_proposals(default_predictor, text, expected):
+    """Calibrated on real texts, the model finds every clear axis; it may add a neighbouring one, never to
+    an off-topic text."""
     [prediction] = default_predictor.predict([text])
-    assert set(prediction.labels) == expected
+    assert expected <= set(prediction.labels)
+    if not expected:
+        assert prediction.labels == []
+
+
+def test_default_model_is_calibrated_on_real_texts():
+    calibrated_on = read_manifest(DEFAULT_MODEL)["calibrated_on"]
+    assert calibrated_on["items"] >= 200
+    cross = calibrated_on["cross_fitted"]
+    assert cross["after"]["macro_f1"] > cross["before"]["macro_f1"]
