@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from model.axes import AXES
+from model.predictor import Predictor
 
 # Headless Chromium as the browser tests start it: no sandbox (root), and no background network traffic.
 HEADLESS_CHROMIUM_FLAGS = (
@@ -169,3 +170,16 @@ def build_tiny_backbone(folder: Path) -> Path:
     BertModel(config, add_pooling_layer=False).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+class FailsOn(Predictor):
+    """A predictor, except that it raises on one particular text, as a tokenizer bug might."""
+
+    def __init__(self, predictor: Predictor, poison: str) -> None:
+        super().__init__(predictor.scorer, predictor.manifest)
+        self.poison = poison
+
+    def predict(self, texts, explain=False, deadline=None):
+        if any(self.poison in text for text in texts):
+            raise ValueError("cannot tokenise")
+        return super().predict(texts, explain, deadline)

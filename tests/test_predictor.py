@@ -8,6 +8,7 @@ import pytest
 from model.deadline import Deadline, DeadlinePassedError
 from model.predictor import Predictor, ScoringFailure
 from model.safe_text import safe_text
+from tests.fixtures import FailsOn
 
 LONG_TEXT = " ".join(["The hospital deploys AI triage in its emergency department with nurses and indicators."] * 30)
 
@@ -64,7 +65,6 @@ def test_empty_batch(tiny_predictor):
 
 
 def test_baseline_shares_the_api(tiny_baseline):
-    from model.predictor import Predictor
 
     baseline = Predictor.load(tiny_baseline)
     [prediction] = baseline.predict(["AI optimises the radio access network and puts cells to sleep."])
@@ -72,7 +72,6 @@ def test_baseline_shares_the_api(tiny_baseline):
 
 
 def test_reduced_precisions_stay_close_to_fp32(tiny_model, tiny_predictor):
-    from model.predictor import Predictor
 
     texts = ["AI optimises the radio access network.", LONG_TEXT]
     reference = tiny_predictor.probabilities(texts)
@@ -84,8 +83,6 @@ def test_reduced_precisions_stay_close_to_fp32(tiny_model, tiny_predictor):
 def test_unknown_precision_is_refused(tiny_model):
     import pytest
 
-    from model.predictor import Predictor
-
     with pytest.raises(ValueError, match="unknown precision"):
         Predictor.load(tiny_model, precision="fp8")
 
@@ -94,7 +91,6 @@ def test_the_embedding_table_is_kept_in_half_precision_without_moving_scores(tin
     import torch
 
     import model.transformer_scorer
-    from model.predictor import Predictor
 
     compact = tiny_predictor.encoder
     assert compact.classifier.encoder.embeddings.word_embeddings.weight.dtype == torch.float16
@@ -104,19 +100,6 @@ def test_the_embedding_table_is_kept_in_half_precision_without_moving_scores(tin
     texts = ["Edge AI in base stations under a watt budget.", LONG_TEXT]
     difference = np.abs(compact.logits(texts) - full.logits(texts)).max()
     assert 0 < difference < 1e-2
-
-
-class FailsOn(Predictor):
-    """The tiny predictor, except that it raises on one particular text, as a tokenizer bug might."""
-
-    def __init__(self, predictor: Predictor, poison: str) -> None:
-        super().__init__(predictor.scorer, predictor.manifest)
-        self.poison = poison
-
-    def predict(self, texts, explain=False, deadline=None):
-        if any(self.poison in text for text in texts):
-            raise ValueError("cannot tokenise")
-        return super().predict(texts, explain, deadline)
 
 
 def test_a_failing_text_costs_only_its_own_place(tiny_predictor):

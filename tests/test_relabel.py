@@ -22,7 +22,7 @@ from axistag.cli import app
 from model.axes import AXES
 from model.predictor import Predictor
 from serving.relabel import RelabelError, RelabelRequest, added_columns, relabel_file, work_directory
-from tests.fixtures import tiny_corpus_rows
+from tests.fixtures import FailsOn, tiny_corpus_rows
 
 FORMATS = ("csv", "jsonl", "parquet")
 SCORE_COLUMNS = [f"score_{axis}" for axis in AXES]
@@ -214,19 +214,6 @@ def test_a_second_concurrent_run_is_refused(tmp_path, tiny_predictor):
         fcntl.flock(held, fcntl.LOCK_EX)
         with pytest.raises(RelabelError, match="another relabel run"):
             relabel_file(RelabelRequest(source, output), tiny_predictor, progress=False)
-
-
-class FailsOn(Predictor):
-    """The real predictor, except that it raises on one particular text, as a tokenizer bug might."""
-
-    def __init__(self, predictor: Predictor, poison: str) -> None:
-        super().__init__(predictor.scorer, predictor.manifest)
-        self.poison = poison
-
-    def predict(self, texts, explain=False, deadline=None):
-        if any(self.poison in text for text in texts):
-            raise ValueError("cannot tokenise")
-        return super().predict(texts, explain, deadline)
 
 
 def test_a_text_that_breaks_the_model_costs_one_row(tmp_path, tiny_predictor):
