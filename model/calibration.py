@@ -9,6 +9,11 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
 
 
+def apply_calibration(logits: np.ndarray, temperature: float, bias: float = 0.0) -> np.ndarray:
+    """Calibrated scores from raw logits: sigmoid(logits / temperature + bias), as a model folder stores it."""
+    return sigmoid(np.asarray(logits) / temperature + bias)
+
+
 def binary_log_loss(probabilities: np.ndarray, targets: np.ndarray) -> float:
     p = np.clip(probabilities, 1e-7, 1 - 1e-7)
     return float(-(targets * np.log(p) + (1 - targets) * np.log(1 - p)).mean())

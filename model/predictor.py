@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from model.axes import AXES
-from model.calibration import sigmoid
+from model.calibration import apply_calibration
 from model.deadline import Deadline, DeadlinePassedError
 from model.folder import read_manifest
 from model.language import detect_language
@@ -125,7 +125,7 @@ class Predictor:
 
     def calibrated(self, logits: np.ndarray) -> np.ndarray:
         """The stored calibration applied to raw logits: sigmoid(logits / temperature + bias)."""
-        return sigmoid(logits / self.temperature + self.bias)
+        return apply_calibration(logits, self.temperature, self.bias)
 
     def predict(
         self, texts: Sequence[str], explain: bool = False, deadline: Deadline | None = None

@@ -32,13 +32,15 @@ def test_a_forced_refit_writes_a_self_describing_folder(tiny_model, tiny_corpus,
     assert manifest["calibrated_on"]["files"] == [
         {"file": str(tiny_corpus), "sha256": file_sha256(tiny_corpus), "items": len(tiny_corpus_rows())}
     ]
-    assert manifest["calibration"]["bias"] == result.bias
+    assert manifest["calibration"]["bias"] == result.calibration["bias"]
     assert manifest["calibrated_on"]["cross_fitted"]["before"]["macro_f1"] == result.before["macro_f1"]
     assert "Recalibrated" in (out / "README.md").read_text()
     original, refitted = Predictor.load(tiny_model), Predictor.load(out)
     text = ["A data space for farms."]
-    logits = refitted.scorer.logits(text)
-    np.testing.assert_allclose(refitted.probabilities(text), sigmoid(logits / result.temperature + result.bias))
+    logits, calibration = refitted.scorer.logits(text), result.calibration
+    np.testing.assert_allclose(
+        refitted.probabilities(text), sigmoid(logits / calibration["temperature"] + calibration["bias"])
+    )
     assert original.bias == 0.0 and read_manifest(tiny_model) == source
 
 

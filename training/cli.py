@@ -104,6 +104,7 @@ def calibrate(
     typer.echo(f"  before {figure(result.before)}\n  after  {figure(result.after)}")
     typer.echo(f"  change {change['difference']:+.3f}, 95% interval {change['interval']}, p {change['p_value']:.3f}")
     typer.echo(
-        f"temperature {result.temperature:.3f}, bias {result.bias:+.3f}, thresholds {result.thresholds['mode']} "
+        f"temperature {result.calibration['temperature']:.3f}, bias {result.calibration['bias']:+.3f}, "
+        f"thresholds {result.thresholds['mode']} "
         f"(global {result.thresholds['global_threshold']:.2f})\nwrote {out}"
     )

@@ -17,10 +17,10 @@ import numpy as np
 from sklearn.model_selection import GroupKFold
 
 from eval.bootstrap import draw_resamples, paired_difference, percentile_interval, summary_samples
-from model.calibration import expected_calibration_error, fit_scale_and_bias, sigmoid
-from model.folder import read_manifest, write_model_folder
+from model.calibration import apply_calibration, expected_calibration_error, fit_scale_and_bias, sigmoid
+from model.folder import write_model_folder
 from model.predictor import Predictor
-from model.thresholds import choose_thresholds, macro_f1
+from model.thresholds import ThresholdChoice, choose_thresholds, macro_f1
 from training.corpus import file_sha256, load_labelled_file, multi_hot
 from training.model_card import render_model_card
 
@@ -38,8 +38,7 @@ class CalibrationRefusedError(ValueError):
 class Refit:
     """What a refit learned and how it scored out-of-fold against the model as it stands."""
 
-    temperature: float
-    bias: float
+    calibration: dict
     thresholds: dict
     before: dict
     after: dict
@@ -63,7 +62,7 @@ def check_sample(targets: np.ndarray) -> None:
         raise CalibrationRefusedError("every text carries every axis: nothing to calibrate against")
 
 
-def fit_calibration(logits: np.ndarray, targets: np.ndarray, seed: int) -> tuple[float, float, object]:
+def fit_calibration(logits: np.ndarray, targets: np.ndarray, seed: int) -> tuple[float, float, ThresholdChoice]:
     """Temperature and bias on the logits, then thresholds on the calibrated scores."""
     scale, bias = fit_scale_and_bias(logits, targets)
     scale = max(scale, 1e-3)  # a non-positive scale would invert the ranking: keep the model's order
@@ -82,7 +81,7 @@ def cross_fitted_refit(predictor: Predictor, logits: np.ndarray, targets: np.nda
     refit_predicted = np.zeros_like(targets)
     for fit, held in GroupKFold(folds, shuffle=True, random_state=seed).split(logits, targets, groups):
         temperature, bias, choice = fit_calibration(logits[fit], targets[fit], seed)
-        refit_predicted[held] = sigmoid(logits[held] / temperature + bias) >= np.asarray(choice.selected)
+        refit_predicted[held] = apply_calibration(logits[held], temperature, bias) >= np.asarray(choice.selected)
     current_predicted = (predictor.calibrated(logits) >= predictor.thresholds).astype(targets.dtype)
     resamples = draw_resamples(len(targets), RESAMPLES, seed, "calibrate")
     before_samples = summary_samples(targets, current_predicted, resamples.counts)["macro_f1"]
@@ -97,14 +96,15 @@ def refit(predictor: Predictor, texts: list[str], targets: np.ndarray, groups, f
     logits = predictor.scorer.logits(texts)
     before, after, difference, folds = cross_fitted_refit(predictor, logits, targets, groups, folds, seed)
     temperature, bias, choice = fit_calibration(logits, targets, seed)
-    calibrated = sigmoid(logits / temperature + bias)
-    thresholds = {
-        **choice.to_dict(),
-        "selected": [float(t) for t in choice.selected],
+    calibration = {
+        "method": "Platt scaling shared by all axes, fitted on a labelled sample",
+        "temperature": temperature,
+        "bias": bias,
         "ece_before": expected_calibration_error(predictor.calibrated(logits), targets),
-        "ece_after": expected_calibration_error(calibrated, targets),
+        "ece_after": expected_calibration_error(apply_calibration(logits, temperature, bias), targets),
     }
-    return Refit(temperature, bias, thresholds, before, after, difference, folds, seed)
+    thresholds = {**choice.to_dict(), "selected": [float(t) for t in choice.selected]}
+    return Refit(calibration, thresholds, before, after, difference, folds, seed)
 
 
 def read_sample(files: list[Path], text_column: str, labels_column: str, group_column: str):
@@ -134,7 +134,6 @@ def calibrate_model(
     """Refit `model` on the labelled files `data`; write `out` only if the refit wins out-of-fold (or `force`)."""
     if Path(out).resolve() == Path(model).resolve():
         raise CalibrationRefusedError("the output folder must differ from the model folder")
-    manifest = read_manifest(model)
     predictor = Predictor.load(model)
     texts, targets, groups, record = read_sample(list(data), text_column, labels_column, group_column)
     result = refit(predictor, texts, targets, groups, folds, seed)
@@ -143,7 +142,7 @@ def calibrate_model(
             f"the refit does not beat the current calibration out-of-fold (macro-F1 {result.after['macro_f1']:.3f} "
             f"against {result.before['macro_f1']:.3f}); nothing written (--force writes it anyway)"
         )
-    _write(manifest, record, result, Path(model), Path(out))
+    _write(predictor.manifest, record, result, Path(model), Path(out))
     return result
 
 
@@ -155,13 +154,7 @@ def _write(manifest: dict, record: list[dict], result: Refit, model: Path, out: 
         "name": out.name,
         "version": now.strftime("%Y%m%d.%H%M%S"),
         "created": now.isoformat(timespec="seconds"),
-        "calibration": {
-            "method": "Platt scaling shared by all axes, fitted on a labelled sample",
-            "temperature": result.temperature,
-            "bias": result.bias,
-            "ece_before": result.thresholds.pop("ece_before"),
-            "ece_after": result.thresholds.pop("ece_after"),
-        },
+        "calibration": result.calibration,
         "thresholds": result.thresholds,
         "calibrated_on": {
             "files": record,
