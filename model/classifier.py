@@ -58,6 +58,18 @@ class AxisClassifier(nn.Module):
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         return self.head(self.dropout(mean_pool(hidden, attention_mask)))
 
+    def logits_and_pooled_state(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, layer: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits, and the mean-pooled hidden state after `layer` encoder layers (0: the embeddings).
+
+        Below its adapters the fine-tuned encoder is the pretrained one, so a low enough layer gives the frozen
+        encoder's reading of the text from the same forward pass.
+        """
+        outputs = self.encoder(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
+        logits = self.head(self.dropout(mean_pool(outputs.last_hidden_state, attention_mask)))
+        return logits, mean_pool(outputs.hidden_states[layer], attention_mask)
+
 
 def bert_of(classifier: AxisClassifier) -> nn.Module:
     """The `BertModel` inside the classifier, whether or not peft wraps it."""

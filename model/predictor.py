@@ -95,6 +95,10 @@ class Predictor:
             from model.ensemble import load_ensemble_scorer
 
             return cls(load_ensemble_scorer(folder, manifest, precision), manifest)
+        if kind == "stack":
+            from model.stack import load_stack_scorer
+
+            return cls(load_stack_scorer(folder, manifest, precision), manifest)
         if kind != "transformer":
             raise ValueError(f"{folder}: unknown model kind {kind!r}")
         from model.transformer_scorer import load_transformer_scorer
@@ -103,13 +107,13 @@ class Predictor:
 
     @property
     def encoder(self) -> TransformerScorer | None:
-        """The fine-tuned encoder behind this predictor (alone or in an ensemble); None for TF-IDF."""
-        from model.ensemble import EnsembleScorer
+        """The fine-tuned encoder behind this predictor (alone, in an ensemble or a stack); None for TF-IDF."""
         from model.transformer_scorer import TransformerScorer
 
-        if isinstance(self.scorer, EnsembleScorer):
-            return self.scorer.transformer
-        return self.scorer if isinstance(self.scorer, TransformerScorer) else None
+        if isinstance(self.scorer, TransformerScorer):
+            return self.scorer
+        member = getattr(self.scorer, "transformer", None)
+        return member if isinstance(member, TransformerScorer) else None
 
     @property
     def name(self) -> str:

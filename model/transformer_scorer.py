@@ -51,17 +51,30 @@ class TransformerScorer:
         self.windows = windows
         self.precision = precision
 
-    def window_logits(self, windows: list[list[int]], deadline: Deadline | None = None) -> np.ndarray:
-        """Logits per window; `deadline` is checked before each model batch, so a caller gone stops the work."""
-        result = np.zeros((len(windows), self.classifier.head.out_features), dtype=np.float32)
+    def window_outputs(
+        self, windows: list[list[int]], deadline: Deadline | None = None, layer: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Logits per window and, given `layer`, each window's mean-pooled hidden state at that layer.
+
+        `deadline` is checked before each model batch, so a caller gone stops the work.
+        """
+        logits = np.zeros((len(windows), self.classifier.head.out_features), dtype=np.float32)
+        states = None if layer is None else np.zeros((len(windows), self.classifier.head.in_features), np.float32)
         lengths = [len(window) for window in windows]
         bf16 = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16")
         with torch.inference_mode(), bf16:
             for batch in length_batches(lengths, MAX_BATCH, MAX_TOKENS_PER_BATCH):
                 check(deadline)
                 ids, mask = pad_batch([windows[i] for i in batch], self.tokenizer.pad_token_id)
-                result[batch] = self.classifier(ids, mask).float().numpy()
-        return result
+                if states is None:
+                    logits[batch] = self.classifier(ids, mask).float().numpy()
+                else:
+                    batch_logits, pooled = self.classifier.logits_and_pooled_state(ids, mask, layer)
+                    logits[batch], states[batch] = batch_logits.float().numpy(), pooled.float().numpy()
+        return logits, states
+
+    def window_logits(self, windows: list[list[int]], deadline: Deadline | None = None) -> np.ndarray:
+        return self.window_outputs(windows, deadline)[0]
 
     def logits(self, texts: list[str], deadline: Deadline | None = None) -> np.ndarray:
         if not texts:
@@ -70,14 +83,33 @@ class TransformerScorer:
         per_window = self.window_logits(encoded.input_ids, deadline)
         return aggregate(per_window, encoded.owner, len(texts), self.windows.aggregation)
 
+    def logits_and_states(
+        self, texts: list[str], layer: int, deadline: Deadline | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per text, its logits and its windows' pooled hidden states at `layer`, averaged: one forward pass."""
+        if not texts:
+            empty = np.zeros((0, self.classifier.head.out_features), dtype=np.float32)
+            return empty, np.zeros((0, self.classifier.head.in_features), dtype=np.float32)
+        encoded = encode_windows(self.tokenizer, texts, self.windows)
+        per_window, states = self.window_outputs(encoded.input_ids, deadline, layer)
+        logits = aggregate(per_window, encoded.owner, len(texts), self.windows.aggregation)
+        return logits, aggregate(states, encoded.owner, len(texts), "mean")
+
 
 def load_transformer_scorer(folder: Path, manifest: dict, precision: str = "fp32") -> TransformerScorer:
     """Rebuild the classifier on its recorded backbone, refusing a backbone that is not the same one."""
+    return build_transformer_scorer(manifest, load_file(Path(folder) / WEIGHTS_FILE), precision, str(folder))
+
+
+def build_transformer_scorer(
+    manifest: dict, weights: dict[str, torch.Tensor], precision: str = "fp32", source: str = "the model"
+) -> TransformerScorer:
+    """The scorer from a manifest's backbone, adapter and window settings and the trained weights."""
     recorded = manifest["backbone"]
     identity = backbone_identity(recorded["name"])
     if identity.sha256 != recorded["sha256"]:
         raise BackboneError(
-            f"{folder} was trained on backbone {recorded['name']} with fingerprint {recorded['sha256'][:12]}..., "
+            f"{source} was trained on backbone {recorded['name']} with fingerprint {recorded['sha256'][:12]}..., "
             f"but {identity.path} has {identity.sha256[:12]}...: refusing to load"
         )
     encoder, tokenizer = load_backbone(recorded["name"])
@@ -85,11 +117,11 @@ def load_transformer_scorer(folder: Path, manifest: dict, precision: str = "fp32
     lora = manifest.get("lora")
     if lora:
         add_lora(classifier, LoraSettings.from_dict(lora))
-    missing, unexpected = classifier.load_state_dict(load_file(Path(folder) / WEIGHTS_FILE), strict=False)
+    missing, unexpected = classifier.load_state_dict(weights, strict=False)
     absent = [name for name in missing if "lora_" in name or name.startswith("head.")]
     if unexpected or absent:
         raise BackboneError(
-            f"{folder}: weights do not fit the classifier (unexpected {unexpected[:3]}, missing {absent[:3]})"
+            f"{source}: weights do not fit the classifier (unexpected {unexpected[:3]}, missing {absent[:3]})"
         )
     if lora:
         merge_lora(classifier)

@@ -35,11 +35,20 @@ def train(
     text_column: Annotated[str | None, typer.Option(help="Text column of a user file")] = None,
     labels_column: Annotated[str | None, typer.Option(help="Labels column of a user file")] = None,
     setting: Annotated[list[str] | None, typer.Option("--set", help="Override a config field: NAME=VALUE")] = None,
+    real: Annotated[
+        list[Path] | None,
+        typer.Option(help="Stack: labelled real texts (JSONL/CSV/Parquet; repeatable), cross-fitted by group"),
+    ] = None,
+    encoder_from: Annotated[
+        Path | None, typer.Option(help="Stack: reuse this folder's fine-tuned encoder (trained on the same file)")
+    ] = None,
+    group_column: Annotated[str, typer.Option(help="Rows of --real sharing a value here stay in one fold")] = "group",
 ) -> None:
     """Train on the `train` split, tune and select on `validation`; the `test` split is never read.
 
     A file without a `split` column is split by seed (see `validation_share`). An interrupted run
-    resumes from its checkpoint when the same command is run again.
+    resumes from its checkpoint when the same command is run again. A stack given `--real` files also
+    learns from them, and reports its out-of-fold figures on them.
     """
     from training.config import load_config
     from training.train import train_model
@@ -56,14 +65,41 @@ def train(
     except (ValueError, OSError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error
+    for file in real or []:
+        if not file.is_file():
+            typer.echo(f"error: {file} does not exist", err=True)
+            raise typer.Exit(2)
     started = time.time()
-    manifest = train_model(data, out, settings)
+    try:
+        sample = _real_sample(real, settings, group_column)
+        manifest = train_model(data, out, settings, real=sample, encoder_from=encoder_from)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     validation = manifest["validation"]
     typer.echo(
         f"wrote {out}: validation macro-F1 {validation['macro_f1']:.4f}, micro-F1 {validation['micro_f1']:.4f}; "
         f"{time.time() - started:.0f} s wall, peak memory {peak_mb:.0f} MB"
     )
+    crossfit = manifest.get("real_sample", {}).get("cross_fitted")
+    if crossfit:
+        low, high = crossfit["interval"]
+        typer.echo(
+            f"real texts, out-of-fold ({crossfit['folds']} grouped folds, seed {crossfit['seed']}): macro-F1 "
+            f"{crossfit['macro_f1']:.3f} ({low:.3f}-{high:.3f}), mean average precision "
+            f"{crossfit['mean_average_precision']:.3f}"
+        )
+
+
+def _real_sample(files: list[Path] | None, settings, group_column: str):
+    """The labelled real texts of `--real`, or None."""
+    if not files:
+        return None
+    from training.recalibrate import read_sample
+    from training.stacking import RealSample
+
+    return RealSample(*read_sample(files, settings.text_column, settings.labels_column, group_column))
 
 
 def calibrate(

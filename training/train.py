@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from safetensors.torch import save_file
@@ -26,6 +27,9 @@ from model.windowing import aggregate, first_window_positions
 from training.config import TrainConfig
 from training.model_card import render_model_card
 from training.training_data import TrainingData, load_training_data
+
+if TYPE_CHECKING:
+    from training.stacking import RealSample
 from training.tuning import macro_f1_at_best_threshold, tune_on_validation
 
 MIN_ITEMS_PER_LANGUAGE = 5
@@ -173,11 +177,25 @@ def train_ensemble(data: TrainingData, config: TrainConfig, out: Path, name: str
     return manifest
 
 
-def train_model(data_path: Path, out: Path, config: TrainConfig, checkpoint_dir: Path | None = None) -> dict:
+def train_model(
+    data_path: Path,
+    out: Path,
+    config: TrainConfig,
+    checkpoint_dir: Path | None = None,
+    real: RealSample | None = None,
+    encoder_from: Path | None = None,
+) -> dict:
+    """`real` (labelled real texts) and `encoder_from` (a folder whose fine-tuned encoder to reuse): stacks only."""
+    if (real is not None or encoder_from is not None) and config.kind != "stack":
+        raise ValueError("real texts and a reused encoder are for stacks only (--kind stack)")
     data = load_training_data(data_path, config)
     name = Path(out).name
     if config.kind == "tfidf":
         return train_tfidf(data, config, out, name)
-    trainers = {"transformer": train_transformer, "ensemble": train_ensemble}
     checkpoint_dir = checkpoint_dir or Path(out).parent / f".{name}.checkpoint"
+    if config.kind == "stack":
+        from training.stacking import train_stack
+
+        return train_stack(data, config, out, name, checkpoint_dir, real, encoder_from)
+    trainers = {"transformer": train_transformer, "ensemble": train_ensemble}
     return trainers[config.kind](data, config, out, name, checkpoint_dir)

@@ -1,0 +1,108 @@
+"""The stack combines three members' logits with a few shared numbers, and loads as one model folder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.folder import read_manifest
+from model.predictor import Predictor
+from model.probe import PROBE_FILE
+from model.stack import MEMBERS, Combiner, StackScorer, check_probe_layer, fit_combiner
+from tests.fixtures import TINY_TRAINING
+
+TEXTS = [
+    "Nous pré-entraînons un modèle de fondation souverain pour le droit.",
+    "An operator uses AI to put radio cells to sleep at night.",
+    "Wir bauen einen Datenraum für Krankenhäuser auf.",
+]
+
+
+def test_the_combiner_is_a_weighted_sum_shared_by_the_axes():
+    rng = np.random.default_rng(0)
+    logits = {name: rng.normal(size=(4, 8)) for name in MEMBERS}
+    combiner = Combiner({"transformer": 0.5, "tfidf": 2.0, "probe": 0.0}, bias=-1.0)
+    expected = 0.5 * logits["transformer"] + 2.0 * logits["tfidf"] - 1.0
+    np.testing.assert_allclose(combiner.combine(logits), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_the_fitted_combiner_trusts_the_member_that_knows_the_labels():
+    rng = np.random.default_rng(1)
+    targets = (rng.random((300, 8)) < 0.3).astype(int)
+    logits = {
+        "transformer": rng.normal(size=targets.shape),
+        "tfidf": (targets * 2 - 1) * 3 + rng.normal(size=targets.shape),
+        "probe": rng.normal(size=targets.shape),
+    }
+    combiner = fit_combiner(logits, targets, np.ones(len(targets)))
+    assert combiner.weights["tfidf"] > 0.5
+    assert abs(combiner.weights["transformer"]) < 0.2 and abs(combiner.weights["probe"]) < 0.2
+
+
+def test_a_probe_above_the_adapters_is_refused():
+    manifest = {"lora": {"layers": [9, 10, 11]}}
+    check_probe_layer(manifest, 9, "m")
+    with pytest.raises(ValueError, match="above the adapters"):
+        check_probe_layer(manifest, 10, "m")
+    with pytest.raises(ValueError, match="above the adapters"):
+        check_probe_layer({"lora": {"layers": None}}, 1, "m")
+
+
+@pytest.fixture(scope="module")
+def tiny_stack(tmp_path_factory, tiny_backbone, tiny_corpus):
+    """A stack on the tiny corpus, its cheap members also fitted on 'real' rows (the corpus' test split here)."""
+    from training.config import TrainConfig
+    from training.recalibrate import read_sample
+    from training.stacking import RealSample
+    from training.train import train_model
+
+    real = RealSample(*read_sample([tiny_corpus], "text", "labels", "group"))
+    out = tmp_path_factory.mktemp("models") / "tiny-stack"
+    config = TrainConfig(
+        kind="stack", backbone=str(tiny_backbone), max_steps=4, lora_top_layers=1, probe_layer=1, **TINY_TRAINING
+    )
+    manifest = train_model(tiny_corpus, out, config, real=real)
+    return out, manifest
+
+
+def test_the_folder_holds_three_members_and_the_out_of_fold_real_figures(tiny_stack):
+    folder, manifest = tiny_stack
+    assert manifest["kind"] == "stack"
+    assert set(read_manifest(folder)["files"]) == {"adapter_and_head.safetensors", "tfidf_pipeline.skops", PROBE_FILE}
+    assert set(manifest["stack"]["combiner"]["weights"]) == set(MEMBERS)
+    crossfit = manifest["real_sample"]["cross_fitted"]
+    assert crossfit["folds"] == 5 and 0.0 <= crossfit["macro_f1"] <= 1.0
+    assert manifest["real_sample"]["items"] == manifest["stack"]["combiner_fitted_on"]["real_items_out_of_fold"]
+
+
+def test_the_predictor_scores_through_the_combined_members(tiny_stack):
+    predictor = Predictor.load(tiny_stack[0])
+    scorer = predictor.scorer
+    assert isinstance(scorer, StackScorer)
+    assert predictor.encoder is scorer.transformer
+    members = scorer.member_logits(TEXTS)
+    np.testing.assert_allclose(members["transformer"], scorer.transformer.logits(TEXTS), rtol=1e-5, atol=1e-5)
+    expected = 1 / (1 + np.exp(-scorer.combiner.combine(members)))
+    np.testing.assert_allclose(predictor.probabilities(TEXTS), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_stack_reuses_an_encoder_only_from_the_same_corpus(tiny_stack, tiny_corpus, tmp_path):
+    from training.config import TrainConfig
+    from training.train import train_model
+
+    config = TrainConfig(kind="stack", lora_top_layers=1, probe_layer=1, **TINY_TRAINING)
+    manifest = train_model(tiny_corpus, tmp_path / "reused", config, encoder_from=tiny_stack[0])
+    assert manifest["encoder_from"]["version"] == tiny_stack[1]["version"]
+    assert "real_sample" not in manifest
+    other = tmp_path / "other.jsonl"
+    other.write_text("".join(tiny_corpus.read_text().splitlines(keepends=True)[1:]))
+    with pytest.raises(ValueError, match="another corpus file"):
+        train_model(other, tmp_path / "refused", config, encoder_from=tiny_stack[0])
+
+
+def test_real_texts_are_for_stacks_only(tiny_corpus, tmp_path):
+    from training.config import TrainConfig
+    from training.train import train_model
+
+    with pytest.raises(ValueError, match="stacks only"):
+        train_model(tiny_corpus, tmp_path / "m", TrainConfig(kind="tfidf"), encoder_from=tmp_path)
