@@ -8,7 +8,8 @@ follows it.
 
 The front also serves the reviewers' page at `/` (`serving.page`; BentoML's API explorer moves to `/docs`)
 and `POST /classify_file`, which scores a small CSV or JSONL upload through the same workers and answers in
-the relabelling output format (`serving.file_scoring`).
+the relabelling output format (`serving.file_scoring`). Its `/metrics` counts requests by route template
+rather than by raw path, so that invented paths cannot add series (`serving.request_metrics`).
 
 Run it with `axistag serve` or `bentoml serve serving.service:AxisTagService` (`AXISTAG_MODEL` names the
 model folder); the limits and worker counts are in `serving.settings`.
@@ -45,6 +46,7 @@ from serving.model_store import served_model_folder
 from serving.openapi import complete_spec
 from serving.page import page_routes
 from serving.request_guard import RequestGuardMiddleware
+from serving.request_metrics import RequestMetricsMiddleware, metrics_page
 from serving.schemas import (
     AxesResponse,
     AxisDescription,
@@ -272,6 +274,7 @@ EXTRA_ROUTES = Starlette(
     routes=[
         Route("/axes", axes_page, methods=["GET"]),
         Route("/docs.json", openapi_document, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
         Route(FILE_ROUTE, classify_file, methods=["POST"]),
         *page_routes(SETTINGS.max_text_chars, SETTINGS.max_upload_bytes),
         *feedback_routes(),
@@ -284,6 +287,9 @@ EXTRA_ROUTES = Starlette(
     name="axistag",
     description="Tags AI project proposals with the eight IPCEI-AI priority axes.",
     traffic={"timeout": SETTINGS.timeout_seconds},
+    # BentoML's request metrics label each request with its raw path, so every invented path adds series for
+    # good; `serving.request_metrics` counts requests by route instead and serves `/metrics` in their place.
+    metrics={"enabled": False},
 )
 class AxisTagService:
     """Tags AI project proposals (any language) with the eight IPCEI-AI priority axes."""
@@ -361,9 +367,14 @@ class AxisTagService:
 
 
 # Every route of the service's own API is guarded; health, metrics, docs and the page are left open.
-# The first middleware added is the outermost: an unauthenticated caller learns nothing about limits.
+# The first middleware added is the outermost: every answer is counted, a refusal included, and an
+# unauthenticated caller learns nothing about limits.
 API_PATHS = frozenset(api.route for api in AxisTagService.apis.values())
 FEEDBACK_PATHS = frozenset({FEEDBACK_ROUTE, STATS_ROUTE})
+# The routes BentoML adds to the public service beside its API (its API explorer's files under /static_content).
+BENTOML_ROUTES = frozenset({"/livez", "/healthz", "/readyz", "/schema.json", "/static_content/{path:path}"})
+ROUTES = BENTOML_ROUTES | API_PATHS | {route.path for route in EXTRA_ROUTES.routes}
+AxisTagService.add_asgi_middleware(RequestMetricsMiddleware, routes=ROUTES)
 AxisTagService.add_asgi_middleware(
     BearerTokenMiddleware, api_key=SETTINGS.api_key, protected=API_PATHS | {FILE_ROUTE} | FEEDBACK_PATHS
 )

@@ -11,6 +11,7 @@ import asyncio
 import json
 import shutil
 import time
+import uuid
 
 import httpx
 import pytest
@@ -61,7 +62,42 @@ def test_ready_only_once_scoring_works(open_server, client):
 def test_metrics_are_prometheus_text(client):
     response = client.get("/metrics")
     assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    # The scoring workers' metrics (from BentoML) beside the public service's own request counts.
     assert "bentoml_service_request_total" in response.text
+    assert "bentoml_service_adaptive_batch_size" in response.text
+    assert "axistag_http_requests_total" in response.text
+
+
+def metric_series(client: httpx.Client) -> list[str]:
+    return [line for line in client.get("/metrics").text.splitlines() if line and not line.startswith("#")]
+
+
+def classify_count(series: list[str]) -> float:
+    prefix = 'axistag_http_requests_total{method="POST",route="/classify",status="2xx"} '
+    return sum(float(line.removeprefix(prefix)) for line in series if line.startswith(prefix))
+
+
+def test_metrics_stay_bounded_whatever_paths_are_asked(keyed_client):
+    def ask_random_paths(count: int) -> list[str]:
+        paths = [f"/probe-{uuid.uuid4().hex}" for _ in range(count)]
+        for n, path in enumerate(paths):
+            # Half of them with the key: known or not, a path never becomes a label.
+            assert keyed_client.get(path, headers=AUTH if n % 2 else {}).status_code == 404
+        return paths
+
+    metric_series(keyed_client)  # `/metrics` counts itself from its first answer on
+    paths = ask_random_paths(50)
+    after_50 = metric_series(keyed_client)
+    paths += ask_random_paths(450)
+    after_500 = metric_series(keyed_client)
+    assert len(after_500) == len(after_50)
+    text = "\n".join(after_500)
+    assert 'route="<unknown>"' in text
+    assert not [path for path in paths if path.removeprefix("/") in text]
+    # Known routes are still counted, each under its own label.
+    assert keyed_client.post("/classify", json={"text": PROPOSAL}, headers=AUTH).status_code == 200
+    assert classify_count(metric_series(keyed_client)) == classify_count(after_500) + 1
 
 
 # --- happy paths ---------------------------------------------------------------------------------------
