@@ -37,6 +37,10 @@ def evaluate(
         bool,
         typer.Option(help="Quote text openings and evidence in the mistakes (off for data that must not be copied)"),
     ] = True,
+    scores: Annotated[
+        Path | None,
+        typer.Option(help="Report these scores (JSONL: id, scores, thresholds; e.g. out-of-fold) instead of scoring"),
+    ] = None,
 ) -> None:
     """Measure one or more models on labelled data and write the reviewers' report."""
     from eval.run import run_evaluation
@@ -57,6 +61,7 @@ def evaluate(
             seed,
             errors,
             quote_texts=quote_texts,
+            scores=scores,
         )
     except (ModelFolderError, FileNotFoundError, ValueError) as error:
         typer.echo(f"error: {error}", err=True)

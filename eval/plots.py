@@ -139,6 +139,32 @@ def reliability_diagram(calibrations: Sequence[tuple[str, dict]]) -> bytes:
     return _png(figure)
 
 
+def axes_per_item(targets: np.ndarray, models: Sequence[ScoredModel]) -> bytes:
+    """How many axes each item carries, true against predicted: over- or under-tagging shows at a glance."""
+    figure = Figure(figsize=(7.5, 3.8), layout="constrained")
+    panel = figure.subplots()
+    counts = [("true", np.asarray(targets).sum(axis=1))] + [(m.key, m.predicted.sum(axis=1)) for m in models]
+    bins = np.arange(0, max(int(c.max()) for _, c in counts) + 2)
+    width = 0.8 / len(counts)
+    for index, (label, values) in enumerate(counts):
+        shares = np.bincount(values.astype(int), minlength=len(bins) - 1)[: len(bins) - 1] / max(len(values), 1)
+        colour = "#999" if index == 0 else _colour(index - 1)
+        mean = values.mean() if len(values) else 0.0
+        panel.bar(
+            bins[:-1] + (index - (len(counts) - 1) / 2) * width,
+            shares,
+            width,
+            color=colour,
+            label=f"{label} (mean {mean:.2f})",
+        )
+    panel.set_xticks(bins[:-1])
+    panel.set_xlabel("axes per item")
+    panel.set_ylabel("share of items")
+    panel.grid(axis="y", alpha=0.3)
+    panel.legend(fontsize=9)
+    return _png(figure)
+
+
 def cooccurrence(targets: np.ndarray, models: Sequence[ScoredModel], axes: Sequence[str]) -> bytes:
     """How often two axes are given together: the true labels, then each model's decisions.
 
@@ -237,6 +263,12 @@ def report_plots(targets: np.ndarray, models: Sequence[ScoredModel], blocks: Seq
             "Points on the diagonal are calibrated: among pairs scored 0.7, 70% carry the axis. "
             "Below: how many (item, axis) pairs fall in each score bin (log scale).",
             reliability_diagram([(block["model"]["key"], block["calibration"]) for block in blocks]),
+        ),
+        Plot(
+            "axes_per_item",
+            "Axes per item, true vs predicted",
+            "Share of items carrying 0, 1, 2... axes: true labels in grey, each model's predictions in colour.",
+            axes_per_item(targets, models),
         ),
         Plot(
             "cooccurrence",

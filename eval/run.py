@@ -56,7 +56,7 @@ from eval.mistakes import ERRORS_PER_AXIS, attach_evidence, find_mistakes, mista
 from eval.plots import report_plots
 from eval.report_html import render_html
 from eval.report_md import render_markdown
-from eval.scoring import ScoredModel, score_model, unique_keys
+from eval.scoring import ScoredModel, score_model, scored_from_file, unique_keys
 from eval.slices import item_languages, slice_masks
 from model.predictor import Predictor
 from training.train import code_version
@@ -136,14 +136,19 @@ def evaluate_models(
     errors_per_axis: int = ERRORS_PER_AXIS,
     progress: bool = True,
     quote_texts: bool = True,
+    scores: Path | None = None,
 ) -> Evaluation:
-    """Score and measure every model on the same items and resamples."""
+    """Score and measure every model on the same items and resamples (or report the given `scores`)."""
     if not model_paths:
         raise ValueError("no model to evaluate")
+    if scores is not None and len(model_paths) != 1:
+        raise ValueError("given scores belong to one model: evaluate one model with them")
     predictors = [Predictor.load(path) for path in model_paths]
     keys = unique_keys([predictor.name for predictor in predictors])
     models = [
-        score_model(predictor, data.texts, key, path, progress=progress)
+        scored_from_file(predictor, data.ids, data.texts, key, path, scores)
+        if scores is not None
+        else score_model(predictor, data.texts, key, path, progress=progress)
         for predictor, key, path in zip(predictors, keys, model_paths, strict=True)
     ]
     languages = item_languages(data.languages, [p.language for p in models[0].predictions])
@@ -192,9 +197,11 @@ def run_evaluation(
     errors_per_axis: int = ERRORS_PER_AXIS,
     progress: bool = True,
     quote_texts: bool = True,
+    scores: Path | None = None,
 ) -> dict:
     """Load, evaluate and write; returns the metrics document."""
     data = load_evaluation_data(data_path, split, text_column, labels_column, id_column)
-    evaluation = evaluate_models(model_paths, data, resamples, seed, errors_per_axis, progress, quote_texts)
+    evaluation = evaluate_models(model_paths, data, resamples, seed, errors_per_axis, progress, quote_texts, scores)
+    evaluation.document["data"]["scores"] = str(scores) if scores is not None else None
     write_report(Path(out), evaluation, data)
     return evaluation.document

@@ -67,7 +67,37 @@ def score_model(
             batch = texts[start : start + batch_size]
             predictions.extend(predictor.predict(batch))
             bar.update(len(batch))
+    return scored_model(predictor, predictions, key, path)
+
+
+def scored_model(predictor: Predictor, predictions: list[Prediction], key: str, path: Path) -> ScoredModel:
     axes = predictor.axes
     scores = np.array([[p.scores[a] for a in axes] for p in predictions], dtype=float).reshape(-1, len(axes))
     predicted = np.array([[int(a in p.labels) for a in axes] for p in predictions], dtype=int).reshape(-1, len(axes))
     return ScoredModel(key, Path(path), predictor, predictions, scores, predicted)
+
+
+def scored_from_file(
+    predictor: Predictor, ids: Sequence[str], texts: Sequence[str], key: str, path: Path, scores: Path
+) -> ScoredModel:
+    """Scores computed elsewhere (`axistag train --real-predictions`: out-of-fold), one JSON line per item id.
+
+    Every evaluated item must have a line; the predictor only turns each line into a prediction.
+    """
+    import json
+
+    by_id = {}
+    for number, line in enumerate(Path(scores).read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            record = json.loads(line)
+            if len(record.get("scores", [])) != len(predictor.axes):
+                raise ValueError(f"{scores}:{number}: expected {len(predictor.axes)} scores")
+            by_id[str(record["id"])] = record
+    missing = [item_id for item_id in ids if item_id not in by_id]
+    if missing:
+        raise ValueError(f"{scores} has no scores for {len(missing)} item(s), e.g. {missing[:3]}")
+    predictions = [
+        predictor.prediction_from_scores(text, by_id[item_id]["scores"], by_id[item_id]["thresholds"])
+        for item_id, text in zip(ids, texts, strict=True)
+    ]
+    return scored_model(predictor, predictions, key, path)

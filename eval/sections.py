@@ -157,6 +157,11 @@ def summary_section(document: dict) -> Section:
         f"{number(lead['subset_accuracy'] * 100, 1)}% of items with exactly the right axes.",
     ]
     items += [_comparison_sentence(entry, document["bootstrap"]["resamples"]) for entry in document["comparison"]]
+    if data.get("scores"):
+        items.append(
+            f"Scores were not computed by this report: they were read from {data['scores']}, each item's scores "
+            "and thresholds coming from a model fitted without it (out-of-fold)."
+        )
     headers = ["figure", *keys, *(f"{c['model']} − {c['reference']}" for c in document["comparison"]), "meaning"]
     rows = []
     for name, label, meaning, lower in HEADLINE_FIGURES:
@@ -318,8 +323,9 @@ def cooccurrence_section() -> Section:
         "cooccurrence",
         "Which axes go together",
         [
-            "A model that invents or misses typical combinations shows it here: compare each predicted matrix "
-            "with the true one.",
+            "A model that tags too many or too few axes per item, or invents or misses typical combinations, "
+            "shows it here: compare each prediction with the truth.",
+            PlotSlot("axes_per_item"),
             PlotSlot("cooccurrence"),
         ],
     )

@@ -19,6 +19,7 @@ from model.calibration import apply_calibration
 from model.deadline import Deadline, DeadlinePassedError
 from model.folder import read_manifest
 from model.language import detect_language
+from model.review import expected_mistakes
 from model.safe_text import was_repaired
 from model.sentences import split_sentences
 
@@ -77,6 +78,7 @@ class Predictor:
         self.bias = float(manifest["calibration"].get("bias", 0.0))
         self.thresholds = np.asarray(manifest["thresholds"]["selected"], dtype=float)
         self.languages = set(manifest.get("languages", []))
+        self.review_cut: float | None = manifest.get("review", {}).get("expected_mistakes_cut")
 
     @classmethod
     def load(cls, path: Path | str | None = None, precision: str | None = None) -> Predictor:
@@ -164,14 +166,26 @@ class Predictor:
         except Exception as error:
             return ScoringFailure(f"scoring failed: {type(error).__name__}: {error}")
 
-    def _prediction(self, text: str, row: np.ndarray, explain: bool, deadline: Deadline | None) -> Prediction:
-        selected = row >= self.thresholds
+    def prediction_from_scores(self, text: str, row: np.ndarray, thresholds: np.ndarray) -> Prediction:
+        """The prediction for calibrated scores computed elsewhere (out-of-fold, say) under their own thresholds."""
+        return self._prediction(text, np.asarray(row, dtype=float), False, None, np.asarray(thresholds, dtype=float))
+
+    def _prediction(
+        self,
+        text: str,
+        row: np.ndarray,
+        explain: bool,
+        deadline: Deadline | None,
+        thresholds: np.ndarray | None = None,
+    ) -> Prediction:
+        thresholds = self.thresholds if thresholds is None else thresholds
+        selected = row >= thresholds
         labels = [axis for axis, chosen in zip(self.axes, selected, strict=True) if chosen]
         language = detect_language(text)
-        reasons = self._review_reasons(text, row, language)
+        reasons = self._review_reasons(text, row, thresholds, selected, language)
         return Prediction(
             scores={axis: float(score) for axis, score in zip(self.axes, row, strict=True)},
-            thresholds={axis: float(t) for axis, t in zip(self.axes, self.thresholds, strict=True)},
+            thresholds={axis: float(t) for axis, t in zip(self.axes, thresholds, strict=True)},
             labels=labels,
             needs_review=bool(reasons),
             review_reasons=reasons,
@@ -179,11 +193,18 @@ class Predictor:
             evidence=self.evidence(text, labels, deadline) if explain else None,
         )
 
-    def _review_reasons(self, text: str, row: np.ndarray, language: str | None) -> list[str]:
+    def _review_reasons(
+        self, text: str, row: np.ndarray, thresholds: np.ndarray, selected: np.ndarray, language: str | None
+    ) -> list[str]:
         reasons = []
-        near = [axis for axis, s, t in zip(self.axes, row, self.thresholds, strict=True) if abs(s - t) < REVIEW_MARGIN]
-        if near:
-            reasons.append("close to the threshold: " + ", ".join(near))
+        if self.review_cut is not None:
+            doubt = float(expected_mistakes(row, selected))
+            if doubt >= self.review_cut:
+                reasons.append(f"uncertain: about {doubt:.1f} of the axis decisions may be wrong")
+        else:
+            near = [a for a, s, t in zip(self.axes, row, thresholds, strict=True) if abs(s - t) < REVIEW_MARGIN]
+            if near:
+                reasons.append("close to the threshold: " + ", ".join(near))
         if len(text.split()) < MIN_WORDS:
             reasons.append(f"too short to judge (fewer than {MIN_WORDS} words)")
         if was_repaired(text):

@@ -150,3 +150,23 @@ def test_a_repaired_text_is_scored_and_flagged_for_review(tiny_predictor):
     )
     assert prediction.needs_review
     assert "part of the text was not valid Unicode (shown as U+FFFD)" in prediction.review_reasons
+
+
+def test_scores_computed_elsewhere_get_their_own_thresholds(tiny_predictor):
+    text = "We pre-train a multilingual foundation model on European text and release checkpoints."
+    row = np.full(8, 0.4)
+    thresholds = np.full(8, 0.5)
+    thresholds[2] = 0.3
+    prediction = tiny_predictor.prediction_from_scores(text, row, thresholds)
+    assert prediction.labels == [tiny_predictor.axes[2]]
+    assert prediction.thresholds[tiny_predictor.axes[2]] == 0.3
+
+
+def test_a_doubtful_text_needs_review_once_the_model_has_a_review_cut(tiny_predictor, monkeypatch):
+    text = "We pre-train a multilingual foundation model on European text and release checkpoints."
+    thresholds = np.full(8, 0.5)
+    monkeypatch.setattr(tiny_predictor, "review_cut", 1.0)
+    doubtful = tiny_predictor.prediction_from_scores(text, np.full(8, 0.3), thresholds)
+    assert doubtful.needs_review and "uncertain" in doubtful.review_reasons[0]
+    clear = tiny_predictor.prediction_from_scores(text, np.array([0.99] + [0.01] * 7), thresholds)
+    assert not clear.needs_review

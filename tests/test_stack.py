@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -53,26 +55,53 @@ def tiny_stack(tmp_path_factory, tiny_backbone, tiny_corpus):
     """A stack on the tiny corpus, its cheap members also fitted on 'real' rows (the corpus' test split here)."""
     from training.config import TrainConfig
     from training.recalibrate import read_sample
-    from training.stacking import RealSample
     from training.train import train_model
 
-    real = RealSample(*read_sample([tiny_corpus], "text", "labels", "group"))
+    real = read_sample([tiny_corpus], "text", "labels", "group")
     out = tmp_path_factory.mktemp("models") / "tiny-stack"
     config = TrainConfig(
         kind="stack", backbone=str(tiny_backbone), max_steps=4, lora_top_layers=1, probe_layer=1, **TINY_TRAINING
     )
-    manifest = train_model(tiny_corpus, out, config, real=real)
-    return out, manifest
+    predictions = out.parent / "tiny-stack-real.jsonl"
+    manifest = train_model(tiny_corpus, out, config, real=real, real_predictions=predictions)
+    return out, manifest, predictions
 
 
 def test_the_folder_holds_three_members_and_the_out_of_fold_real_figures(tiny_stack):
-    folder, manifest = tiny_stack
+    folder, manifest, _ = tiny_stack
     assert manifest["kind"] == "stack"
     assert set(read_manifest(folder)["files"]) == {"adapter_and_head.safetensors", "tfidf_pipeline.skops", PROBE_FILE}
     assert set(manifest["stack"]["combiner"]["weights"]) == set(MEMBERS)
     crossfit = manifest["real_sample"]["cross_fitted"]
     assert crossfit["folds"] == 5 and 0.0 <= crossfit["macro_f1"] <= 1.0
     assert manifest["real_sample"]["items"] == manifest["stack"]["combiner_fitted_on"]["real_items_out_of_fold"]
+    assert set(crossfit["needs_review"]) == {"flagged_share", "errors_caught", "texts_with_an_error_caught"}
+    assert manifest["review"]["chosen_on"] == "real texts, out-of-fold"
+
+
+def test_the_out_of_fold_predictions_make_a_report(tiny_stack, tiny_corpus, tmp_path):
+    from typer.testing import CliRunner
+
+    from axistag.cli import app
+
+    folder, manifest, predictions = tiny_stack
+    lines = [json.loads(line) for line in predictions.read_text().splitlines()]
+    assert len(lines) == manifest["real_sample"]["items"] and len(lines[0]["scores"]) == 8
+    arguments = ["evaluate", "--model", str(folder), "--data", str(tiny_corpus), "--split", "all"]
+    arguments += ["--bootstrap", "20", "--no-quote-texts"]
+    result = CliRunner().invoke(app, [*arguments, "--scores", str(predictions), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["data"]["scores"] == str(predictions)
+    expected = np.array([[s >= t for s, t in zip(line["scores"], line["thresholds"], strict=True)] for line in lines])
+    reported = [json.loads(line) for line in (tmp_path / "predictions.jsonl").read_text().splitlines()]
+    assert [sorted(r["predictions"][folder.name]["labels"]) for r in reported] == [
+        sorted(a for a, chosen in zip(manifest["axes"], row, strict=True) if chosen) for row in expected
+    ]
+    truncated = tmp_path / "short.jsonl"
+    truncated.write_text("".join(line + "\n" for line in predictions.read_text().splitlines()[:-1]))
+    refused = CliRunner().invoke(app, [*arguments, "--scores", str(truncated), "--out", str(tmp_path / "r")])
+    assert refused.exit_code == 2 and "no scores for 1 item" in refused.output
 
 
 def test_the_predictor_scores_through_the_combined_members(tiny_stack):
@@ -93,6 +122,7 @@ def test_a_stack_reuses_an_encoder_only_from_the_same_corpus(tiny_stack, tiny_co
     config = TrainConfig(kind="stack", lora_top_layers=1, probe_layer=1, **TINY_TRAINING)
     manifest = train_model(tiny_corpus, tmp_path / "reused", config, encoder_from=tiny_stack[0])
     assert manifest["encoder_from"]["version"] == tiny_stack[1]["version"]
+    assert manifest["review"]["chosen_on"] == "the validation split"
     assert "real_sample" not in manifest
     other = tmp_path / "other.jsonl"
     other.write_text("".join(tiny_corpus.read_text().splitlines(keepends=True)[1:]))

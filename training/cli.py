@@ -43,6 +43,9 @@ def train(
         Path | None, typer.Option(help="Stack: reuse this folder's fine-tuned encoder (trained on the same file)")
     ] = None,
     group_column: Annotated[str, typer.Option(help="Rows of --real sharing a value here stay in one fold")] = "group",
+    real_predictions: Annotated[
+        Path | None, typer.Option(help="Stack: write the --real texts' out-of-fold predictions here (JSONL)")
+    ] = None,
 ) -> None:
     """Train on the `train` split, tune and select on `validation`; the `test` split is never read.
 
@@ -72,7 +75,9 @@ def train(
     started = time.time()
     try:
         sample = _real_sample(real, settings, group_column)
-        manifest = train_model(data, out, settings, real=sample, encoder_from=encoder_from)
+        manifest = train_model(
+            data, out, settings, real=sample, encoder_from=encoder_from, real_predictions=real_predictions
+        )
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error
@@ -97,9 +102,8 @@ def _real_sample(files: list[Path] | None, settings, group_column: str):
     if not files:
         return None
     from training.recalibrate import read_sample
-    from training.stacking import RealSample
 
-    return RealSample(*read_sample(files, settings.text_column, settings.labels_column, group_column))
+    return read_sample(files, settings.text_column, settings.labels_column, group_column)
 
 
 def calibrate(

@@ -107,17 +107,32 @@ def refit(predictor: Predictor, texts: list[str], targets: np.ndarray, groups, f
     return Refit(calibration, thresholds, before, after, difference, folds, seed)
 
 
-def read_sample(files: list[Path], text_column: str, labels_column: str, group_column: str):
+@dataclass
+class LabelledSample:
+    """Labelled texts from one or more files; `groups` keeps texts about one project in one fold."""
+
+    ids: list[str]
+    texts: list[str]
+    targets: np.ndarray
+    groups: list[str]
+    record: list[dict]
+
+
+def read_sample(files: list[Path], text_column: str, labels_column: str, group_column: str) -> LabelledSample:
     """Texts, targets and groups of one or more labelled files; a row without a group is its own group."""
-    texts, targets, groups, record = [], [], [], []
+    ids, texts, targets, groups, record = [], [], [], [], []
     for file in files:
         dataset = load_labelled_file(file, text_column=text_column, labels_column=labels_column)
         column = dataset[group_column] if group_column in dataset.column_names else [None] * len(dataset)
+        ids += [(str(file), str(item_id)) for item_id in dataset["id"]]
         texts += list(dataset["text"])
         targets.append(multi_hot(dataset))
         groups += [f"{file}:{g}" if g not in (None, "") else f"{file}#{i}" for i, g in enumerate(column)]
         record.append({"file": str(file), "sha256": file_sha256(file), "items": len(dataset)})
-    return texts, np.concatenate(targets), groups, record
+    plain = [item_id for _, item_id in ids]
+    unique = len(set(plain)) == len(plain)  # else ids are told apart by their file
+    named = plain if unique else [f"{file}:{item_id}" for file, item_id in ids]
+    return LabelledSample(named, texts, np.concatenate(targets), groups, record)
 
 
 def calibrate_model(
@@ -135,14 +150,14 @@ def calibrate_model(
     if Path(out).resolve() == Path(model).resolve():
         raise CalibrationRefusedError("the output folder must differ from the model folder")
     predictor = Predictor.load(model)
-    texts, targets, groups, record = read_sample(list(data), text_column, labels_column, group_column)
-    result = refit(predictor, texts, targets, groups, folds, seed)
+    sample = read_sample(list(data), text_column, labels_column, group_column)
+    result = refit(predictor, sample.texts, sample.targets, sample.groups, folds, seed)
     if result.difference["difference"] <= 0 and not force:
         raise CalibrationRefusedError(
             f"the refit does not beat the current calibration out-of-fold (macro-F1 {result.after['macro_f1']:.3f} "
             f"against {result.before['macro_f1']:.3f}); nothing written (--force writes it anyway)"
         )
-    _write(predictor.manifest, record, result, Path(model), Path(out))
+    _write(predictor.manifest, sample.record, result, Path(model), Path(out))
     return result
 
 

@@ -12,6 +12,7 @@ Without real texts, the members learn from the corpus and the combiner from the 
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,26 +29,18 @@ from model.baseline import PIPELINE_FILE, TfidfScorer, build_tfidf_pipeline, sav
 from model.calibration import expected_calibration_error, sigmoid
 from model.folder import read_manifest, write_model_folder
 from model.probe import PROBE_FILE, LinearProbe, fit_probe
+from model.review import REVIEW_SHARE, expected_mistakes, review_cut, review_yield
 from model.stack import MEMBERS, Combiner, check_probe_layer, fit_combiner
 from model.thresholds import ThresholdChoice, choose_thresholds
 from model.transformer_scorer import WEIGHTS_FILE, build_transformer_scorer
 from training.config import TrainConfig
 from training.model_card import render_model_card
+from training.recalibrate import LabelledSample
 from training.train import FineTunedMember, base_manifest, fine_tuned_member
 from training.training_data import TrainingData
 
 ENCODER_KEYS = ("backbone", "lora", "windows", "window_comparison_validation_macro_f1", "history", "best_epoch")
 RESAMPLES = 1000
-
-
-@dataclass
-class RealSample:
-    """Labelled real texts; `groups` keeps texts about one project in one fold."""
-
-    texts: list[str]
-    targets: np.ndarray
-    groups: list[str]
-    record: list[dict]
 
 
 @dataclass
@@ -125,7 +118,7 @@ class CrossFit:
 
 def cross_fit(
     corpus: tuple[list[str], Readings, np.ndarray],
-    real: RealSample,
+    real: LabelledSample,
     real_readings: Readings,
     config: TrainConfig,
 ) -> CrossFit:
@@ -148,17 +141,41 @@ def cross_fit(
     return result
 
 
-def out_of_fold_figures(crossfit: CrossFit, real: RealSample, seed: int) -> dict:
-    """Real-text figures where neither the members nor the combiner and thresholds saw the scored fold."""
+@dataclass
+class OutOfFold:
+    """Each real text's scores and thresholds from members, combiner and thresholds that never saw its fold."""
+
+    scores: np.ndarray
+    thresholds: np.ndarray
+
+    def write(self, path: Path, ids: list[str]) -> None:
+        """One JSON line per text (`id`, `scores`, `thresholds`), for `axistag evaluate --scores`."""
+        rows = zip(ids, self.scores.tolist(), self.thresholds.tolist(), strict=True)
+        lines = [json.dumps({"id": i, "scores": s, "thresholds": t}) for i, s, t in rows]
+        Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def out_of_fold(crossfit: CrossFit, real: LabelledSample, seed: int) -> OutOfFold:
     scores = np.zeros(real.targets.shape)
-    predicted = np.zeros(real.targets.shape, dtype=int)
+    thresholds = np.zeros(real.targets.shape)
     for k, held in enumerate(crossfit.held):
         others = [j for j in range(len(crossfit.held)) if j != k]
         logits = _stacked([crossfit.real_logits[j] for j in others])
         targets = np.vstack([real.targets[crossfit.held[j]] for j in others])
         combiner, choice = fit_head(logits, targets, seed)
         scores[held] = sigmoid(combiner.combine(crossfit.real_logits[k]))
-        predicted[held] = scores[held] >= np.asarray(choice.selected)
+        thresholds[held] = choice.selected
+    return OutOfFold(scores, thresholds)
+
+
+def out_of_fold_figures(crossfit: CrossFit, predictions: OutOfFold, real: LabelledSample, seed: int) -> dict:
+    """Real-text figures where neither the members nor the combiner and thresholds saw the scored fold."""
+    scores = predictions.scores
+    predicted = (scores >= predictions.thresholds).astype(int)
+    flagged = np.zeros(len(real.targets), dtype=bool)
+    for held in crossfit.held:
+        cut = review_cut(scores[~held], predicted[~held])
+        flagged[held] = expected_mistakes(scores[held], predicted[held]) >= cut
     draws = draw_resamples(len(real.targets), RESAMPLES, seed, "real")
     per_axis = f1_score(real.targets, predicted, average=None, zero_division=0)
     recall = [
@@ -176,6 +193,7 @@ def out_of_fold_figures(crossfit: CrossFit, real: RealSample, seed: int) -> dict
         "ece": expected_calibration_error(scores, real.targets),
         "per_axis_f1": {axis: float(v) for axis, v in zip(AXES, per_axis, strict=True)},
         "per_axis_recall": dict(zip(AXES, recall, strict=True)),
+        "needs_review": review_yield(flagged, predicted, real.targets),
     }
 
 
@@ -185,9 +203,11 @@ def train_stack(
     out: Path,
     name: str,
     checkpoint_dir: Path,
-    real: RealSample | None = None,
+    real: LabelledSample | None = None,
     encoder_from: Path | None = None,
+    real_predictions: Path | None = None,
 ) -> dict:
+    """`real_predictions`: where to write the real texts' out-of-fold predictions (JSONL), if anywhere."""
     started = time.time()
     member = reused_member(encoder_from, data) if encoder_from else fine_tuned_member(data, config, checkpoint_dir)
     check_probe_layer(member.manifest, config.probe_layer, "the encoder")
@@ -230,13 +250,22 @@ def train_stack(
         "thresholds": {**choice.to_dict(), "selected": [float(t) for t in choice.selected]},
         "validation": _validation_block(members.logits(*validation), combiner, choice, data.validation.targets),
     }
+    review_scores = sigmoid(combiner.combine(head_logits))
+    manifest["review"] = {
+        "expected_mistakes_cut": review_cut(review_scores, review_scores >= np.asarray(choice.selected)),
+        "share": REVIEW_SHARE,
+        "chosen_on": "real texts, out-of-fold" if real else "the validation split",
+    }
     if real:
+        predictions = out_of_fold(crossfit, real, config.seed)
+        if real_predictions:
+            predictions.write(real_predictions, real.ids)
         manifest["real_sample"] = {
             "files": real.record,
             "items": len(real.texts),
             "cross_fitted": {
                 "seed": config.crossfit_seed,
-                **out_of_fold_figures(crossfit, real, config.seed),
+                **out_of_fold_figures(crossfit, predictions, real, config.seed),
             },
         }
     manifest["training_seconds"] = round(member.manifest["training_seconds"] + time.time() - started, 1)
@@ -249,7 +278,7 @@ def train_stack(
     return manifest
 
 
-def _stack_block(config: TrainConfig, combiner: Combiner, data: TrainingData, real: RealSample | None) -> dict:
+def _stack_block(config: TrainConfig, combiner: Combiner, data: TrainingData, real: LabelledSample | None) -> dict:
     real_items = len(real.texts) if real else 0
     return {
         "members": list(MEMBERS),

@@ -29,7 +29,7 @@ from training.model_card import render_model_card
 from training.training_data import TrainingData, load_training_data
 
 if TYPE_CHECKING:
-    from training.stacking import RealSample
+    from training.recalibrate import LabelledSample
 from training.tuning import macro_f1_at_best_threshold, tune_on_validation
 
 MIN_ITEMS_PER_LANGUAGE = 5
@@ -182,10 +182,12 @@ def train_model(
     out: Path,
     config: TrainConfig,
     checkpoint_dir: Path | None = None,
-    real: RealSample | None = None,
+    real: LabelledSample | None = None,
     encoder_from: Path | None = None,
+    real_predictions: Path | None = None,
 ) -> dict:
-    """`real` (labelled real texts) and `encoder_from` (a folder whose fine-tuned encoder to reuse): stacks only."""
+    """`real` (labelled real texts, with `real_predictions` where to write their out-of-fold predictions) and
+    `encoder_from` (a folder whose fine-tuned encoder to reuse) are for stacks only."""
     if (real is not None or encoder_from is not None) and config.kind != "stack":
         raise ValueError("real texts and a reused encoder are for stacks only (--kind stack)")
     data = load_training_data(data_path, config)
@@ -196,6 +198,6 @@ def train_model(
     if config.kind == "stack":
         from training.stacking import train_stack
 
-        return train_stack(data, config, out, name, checkpoint_dir, real, encoder_from)
+        return train_stack(data, config, out, name, checkpoint_dir, real, encoder_from, real_predictions)
     trainers = {"transformer": train_transformer, "ensemble": train_ensemble}
     return trainers[config.kind](data, config, out, name, checkpoint_dir)
