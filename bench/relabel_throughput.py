@@ -25,7 +25,8 @@ from bench.figures import Figure
 def engine_run(model: str, texts: list[str], batch_size: int) -> dict:
     """The whole relabel path on a JSONL file: read, score, flag, write, commit, assemble."""
     from model.predictor import Predictor
-    from serving.relabel import RelabelRequest, relabel_file
+    from relabel.engine_local import relabel_file
+    from relabel.plan import RelabelRequest
 
     predictor = Predictor.load(model)
     with tempfile.TemporaryDirectory() as folder:

@@ -21,7 +21,9 @@ from typer.testing import CliRunner
 from axistag.cli import app
 from model.axes import AXES
 from model.predictor import Predictor
-from serving.relabel import RelabelError, RelabelRequest, added_columns, relabel_file, work_directory
+from relabel.engine_local import relabel_file
+from relabel.plan import RelabelError, RelabelRequest, work_directory
+from relabel.rows import added_columns
 from tests.fixtures import FailsOn, tiny_corpus_rows
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -187,19 +189,19 @@ def test_changed_input_is_not_mixed_with_the_interrupted_run(tmp_path, tiny_pred
 
 
 def test_kill_during_publishing_is_finished_by_the_next_run(tmp_path, tiny_predictor, monkeypatch):
-    import serving.relabel
+    from relabel import engine_local
 
-    original = serving.relabel.shutil.rmtree
+    original = engine_local.shutil.rmtree
 
     def killed(path):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(serving.relabel.shutil, "rmtree", killed)
+    monkeypatch.setattr(engine_local.shutil, "rmtree", killed)
     with pytest.raises(KeyboardInterrupt):
         relabel(tmp_path, tiny_predictor, "csv", proposals(10))
     output = tmp_path / "out.csv"
     assert output.exists() and (work_directory(output) / "finished.json").exists()
-    monkeypatch.setattr(serving.relabel.shutil, "rmtree", original)
+    monkeypatch.setattr(engine_local.shutil, "rmtree", original)
     summary = relabel_file(RelabelRequest(tmp_path / "in.csv", output), tiny_predictor, progress=False)
     assert (summary.rows, summary.processed_rows) == (13, 0)
     assert not work_directory(output).exists()

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from serving.tabular_io import (
+from relabel.tabular_io import (
     TabularError,
     arrow_table,
     concatenate,
