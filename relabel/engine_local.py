@@ -9,17 +9,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import time
 from collections.abc import Callable
-
-from tqdm import tqdm
 
 from model.predictor import Predictor
 from relabel.plan import RelabelError, RelabelPlan, RelabelRequest, plan_relabel
 from relabel.rows import ChunkRecord, ChunkScorer, numbered_chunks
-from relabel.summary import RelabelSummary, summarise
-from relabel.tabular_io import EXTENSIONS, Source, TabularError, concatenate
+from relabel.summary import RelabelSummary, progress_bar, summarise
+from relabel.tabular_io import EXTENSIONS, TabularError, concatenate
 from relabel.workdir import (
     check_complete,
     commit,
@@ -34,26 +31,11 @@ from relabel.workdir import (
 FINISHED = "finished.json"
 
 
-def _count_rows(source: Source) -> int | None:
-    try:
-        return source.count_rows()
-    except (TabularError, OSError):
-        return None
-
-
 def _score_pending(
     plan: RelabelPlan, scorer: ChunkScorer, chunk_rows: int, done: dict[int, ChunkRecord], progress: bool
 ) -> list[ChunkRecord]:
     records = dict(done)
-    bar = tqdm(
-        total=_count_rows(plan.source),
-        initial=sum(record.rows for record in done.values()),
-        unit=" rows",
-        desc=f"relabel {plan.input_name}",
-        disable=not progress,
-        dynamic_ncols=True,
-        file=sys.stderr,
-    )
+    bar = progress_bar(plan, sum(record.rows for record in done.values()), progress)
     chunks = 0
     with bar:
         try:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from relabel.plan import RelabelPlan
+from relabel.tabular_io import TabularError
 
 
 @dataclass
@@ -51,4 +55,21 @@ def summarise(plan: RelabelPlan, totals: dict[str, Any], resumed: int, started: 
         review_out=plan.request.review_out,
         report_files=plan.report_files,
         differing_rows=totals["differing_rows"],
+    )
+
+
+def progress_bar(plan: RelabelPlan, done_rows: int, enabled: bool) -> tqdm:
+    """Rows done out of the input's rows (when they can be counted cheaply), on stderr."""
+    try:
+        total = plan.source.count_rows()
+    except (TabularError, OSError):
+        total = None
+    return tqdm(
+        total=total,
+        initial=done_rows,
+        unit=" rows",
+        desc=f"relabel {plan.input_name}",
+        disable=not enabled,
+        dynamic_ncols=True,
+        file=sys.stderr,
     )
