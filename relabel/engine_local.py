@@ -6,7 +6,6 @@ input order into a temporary file that is renamed to the output, so the output a
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -17,16 +16,7 @@ from relabel.plan import RelabelError, RelabelPlan, RelabelRequest, plan_relabel
 from relabel.rows import ChunkRecord, ChunkScorer, numbered_chunks
 from relabel.summary import RelabelSummary, progress_bar, summarise
 from relabel.tabular_io import EXTENSIONS, TabularError, concatenate
-from relabel.workdir import (
-    check_complete,
-    commit,
-    exclusive,
-    finish_sidecars,
-    part_name,
-    publish_sidecars,
-    resume,
-    write_json,
-)
+from relabel.workdir import check_complete, commit, done_rows, finish_sidecars, part_name, publish_sidecars, run_job
 
 FINISHED = "finished.json"
 
@@ -35,7 +25,7 @@ def _score_pending(
     plan: RelabelPlan, scorer: ChunkScorer, chunk_rows: int, done: dict[int, ChunkRecord], progress: bool
 ) -> list[ChunkRecord]:
     records = dict(done)
-    bar = progress_bar(plan, sum(record.rows for record in done.values()), progress)
+    bar = progress_bar(plan, done_rows(done), progress)
     chunks = 0
     with bar:
         try:
@@ -79,21 +69,13 @@ def run_relabel(
 ) -> RelabelSummary:
     """Score every pending chunk, assemble, publish; safe to interrupt and to run again."""
     started = time.perf_counter()
-    plan.workdir.mkdir(parents=True, exist_ok=True)
-    finished_file = plan.workdir / FINISHED
-    with exclusive(plan.workdir):
-        if finished_file.exists():
-            notify("the previous run had finished scoring; publishing its output")
-            totals = json.loads(finished_file.read_text())
-            resumed = totals["rows"]
-        else:
-            chunk_rows, done = resume(plan, model.manifest, notify)
-            resumed = sum(record.rows for record in done.values())
-            scorer = ChunkScorer(plan, model)
-            records = _score_pending(plan, scorer, chunk_rows, done, progress)
-            totals = _assemble(plan, scorer, records)
-            write_json(finished_file, totals)
-        _publish(plan)
+    scorer = ChunkScorer(plan, model)
+
+    def work(chunk_rows: int, done: dict[int, ChunkRecord]) -> dict:
+        records = _score_pending(plan, scorer, chunk_rows, done, progress)
+        return {"totals": _assemble(plan, scorer, records)}
+
+    totals, resumed = run_job(plan, model.manifest, FINISHED, work, _publish, notify)
     return summarise(plan, totals, resumed, started)
 
 

@@ -28,13 +28,12 @@ from relabel.tabular_io import TabularError
 from relabel.workdir import (
     check_complete,
     commit,
-    exclusive,
+    done_rows,
     finish_sidecars,
     part_formats,
     part_name,
     publish_sidecars,
-    resume,
-    write_json,
+    run_job,
 )
 
 INSTALL_HINT = "the ray engine needs Ray: pip install 'axistag[ray]'"
@@ -118,7 +117,7 @@ def _score(plan: RelabelPlan, model: Path, cluster: RayCluster, chunk_rows: int,
         )
         records: dict[int, ChunkRecord] = dict(done)
         count = 0
-        with progress_bar(plan, sum(record.rows for record in done.values()), progress) as bar:
+        with progress_bar(plan, done_rows(done), progress) as bar:
             for row in scored.iter_rows():
                 count = max(count, row["index"] + 1)
                 if not row["record"]:
@@ -178,32 +177,24 @@ def run_relabel_on_ray(
     """Score every pending chunk on the cluster, then publish the folder of parts; safe to kill and run again."""
     started = time.perf_counter()
     manifest = _model_manifest(model)
-    plan.workdir.mkdir(parents=True, exist_ok=True)
-    finished_file = plan.workdir / PARTS_MANIFEST
-    with exclusive(plan.workdir):
-        if finished_file.exists():
-            notify("the previous run had finished scoring; publishing its output")
-            totals = json.loads(finished_file.read_text())["totals"]
-            resumed = totals["rows"]
-        else:
-            chunk_rows, done = resume(plan, manifest, notify)
-            resumed = sum(record.rows for record in done.values())
-            connected = _connect(cluster)
-            try:
-                records = _score(plan, model, cluster, chunk_rows, done, progress)
-            except Exception as error:
-                fault = _user_error(error)
-                if fault is None:
-                    raise
-                raise fault from error
-            finally:
-                if connected:
-                    import ray
 
-                    ray.shutdown()
-            label = model_label(manifest["name"], manifest["version"])
-            trailing = added_columns(manifest["axes"], plan.request.explain, plan.request.compare_column is not None)
-            totals = finish_sidecars(plan, records, label, trailing)
-            write_json(finished_file, _parts_manifest(plan, records, totals))
-        _publish(plan)
+    def work(chunk_rows: int, done: dict[int, ChunkRecord]) -> dict:
+        connected = _connect(cluster)
+        try:
+            records = _score(plan, model, cluster, chunk_rows, done, progress)
+        except Exception as error:
+            fault = _user_error(error)
+            if fault is None:
+                raise
+            raise fault from error
+        finally:
+            if connected:
+                import ray
+
+                ray.shutdown()
+        label = model_label(manifest["name"], manifest["version"])
+        trailing = added_columns(manifest["axes"], plan.request.explain, plan.request.compare_column is not None)
+        return _parts_manifest(plan, records, finish_sidecars(plan, records, label, trailing))
+
+    totals, resumed = run_job(plan, manifest, PARTS_MANIFEST, work, _publish, notify)
     return summarise(plan, totals, resumed, started)

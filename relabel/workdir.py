@@ -211,11 +211,39 @@ def publish_sidecars(plan: RelabelPlan) -> None:
             os.replace(source, destination)
 
 
-def resume(plan: RelabelPlan, manifest: dict[str, Any], notify: Callable[[str], None]) -> tuple[int, dict]:
-    """The chunk size of this job and the chunks an earlier run of it already committed."""
-    chunk_rows = prepare(plan, job_state(plan, manifest), notify)
-    done = completed_chunks(plan)
-    if done:
-        rows = sum(record.rows for record in done.values())
-        notify(f"resuming: {len(done)} chunk(s), {rows} rows already done in {plan.workdir}")
-    return chunk_rows, done
+def done_rows(done: dict[int, ChunkRecord]) -> int:
+    return sum(record.rows for record in done.values())
+
+
+def run_job(
+    plan: RelabelPlan,
+    manifest: dict[str, Any],
+    finished: str,
+    work: Callable[[int, dict[int, ChunkRecord]], dict[str, Any]],
+    publish: Callable[[RelabelPlan], None],
+    notify: Callable[[str], None],
+) -> tuple[dict[str, Any], int]:
+    """The course of a run, whichever engine scores: resume or start, work, mark finished, publish.
+
+    `work(chunk_rows, done)` scores the missing chunks and returns what the `finished` file records, `totals`
+    among it; a run killed after that file was written only publishes. Returns the totals and the rows that
+    earlier runs had done.
+    """
+    plan.workdir.mkdir(parents=True, exist_ok=True)
+    finished_file = plan.workdir / finished
+    with exclusive(plan.workdir):
+        if finished_file.exists():
+            notify("the previous run had finished scoring; publishing its output")
+            totals = json.loads(finished_file.read_text())["totals"]
+            resumed = totals["rows"]
+        else:
+            chunk_rows = prepare(plan, job_state(plan, manifest), notify)
+            done = completed_chunks(plan)
+            resumed = done_rows(done)
+            if done:
+                notify(f"resuming: {len(done)} chunk(s), {resumed} rows already done in {plan.workdir}")
+            record = work(chunk_rows, done)
+            write_json(finished_file, record)
+            totals = record["totals"]
+        publish(plan)
+    return totals, resumed
