@@ -63,11 +63,13 @@ def relabel(
         str, typer.Option(help="local (this process) or ray (a Ray cluster; pip install 'axistag[ray]')")
     ] = "local",
     address: Annotated[
-        str | None, typer.Option(help="With --engine ray: the cluster to join, e.g. ray://head:10001 (default: local)")
+        str | None,
+        typer.Option(help="With --engine ray: the cluster to join (auto, or ray://head:10001; default: a local one)"),
     ] = None,
     workers: Annotated[
-        int, typer.Option(min=1, help="With --engine ray: scoring actors, each holding one model (one CPU each)")
-    ] = 2,
+        int | None,
+        typer.Option(min=1, help="With --engine ray: scoring actors, one model and one CPU each [default: 2]"),
+    ] = None,
 ) -> None:
     """Relabel every row of a proposal file; run the same command again to resume an interrupted run."""
     from relabel.plan import RelabelError, RelabelRequest, plan_relabel
@@ -92,13 +94,15 @@ def relabel(
         typer.echo(f"note: {message}", err=True)
 
     try:
+        if engine != "ray" and (address is not None or workers is not None):
+            raise RelabelError("--address and --workers are for --engine ray")
         plan = plan_relabel(request)
         for message in plan.notes:
             note(message)
         if engine == "ray":
             from relabel.engine_ray import RayCluster, run_relabel_on_ray
 
-            cluster = RayCluster(address=address, workers=workers)
+            cluster = RayCluster(address=address, **({"workers": workers} if workers else {}))
             summary = run_relabel_on_ray(plan, model_folder(model), cluster, progress=progress, notify=note)
         else:
             from relabel.engine_local import run_relabel

@@ -154,17 +154,20 @@ def _publish(plan: RelabelPlan) -> None:
     os.replace(workdir, output)
 
 
-def _connect(cluster: RayCluster) -> bool:
+def _connect(cluster: RayCluster, notify: Callable[[str], None]) -> bool:
     """Join the cluster (or start a local one) unless this process already has; True when this call did."""
     try:
         import ray
     except ImportError as error:
         raise RelabelError(INSTALL_HINT) from error
-    if ray.is_initialized():
-        return False
-    local = {"include_dashboard": False} if cluster.address is None else {}  # a cluster keeps its own settings
-    ray.init(address=cluster.address, **local)
-    return True
+    connected = not ray.is_initialized()
+    if connected:
+        local = {"include_dashboard": False} if cluster.address is None else {}  # a cluster keeps its settings
+        ray.init(address=cluster.address, **local)
+    cpus = ray.cluster_resources().get("CPU", 0)
+    if cpus < cluster.workers:
+        notify(f"the cluster has {cpus:g} CPUs for {cluster.workers} workers: some start only when CPUs free up")
+    return connected
 
 
 def run_relabel_on_ray(
@@ -179,7 +182,7 @@ def run_relabel_on_ray(
     manifest = _model_manifest(model)
 
     def work(chunk_rows: int, done: dict[int, ChunkRecord]) -> dict:
-        connected = _connect(cluster)
+        connected = _connect(cluster, notify)
         try:
             records = _score(plan, model, cluster, chunk_rows, done, progress)
         except Exception as error:
