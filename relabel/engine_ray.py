@@ -3,7 +3,7 @@
 Ray Data reads the input in the same numbered chunks as the local engine (`relabel.ray_tasks`), `map_batches`
 sends them to a fixed pool of scoring actors, and this process (the driver) saves each scored chunk into the
 work directory as it arrives, temp file then rename, then its record: a killed job run again scores only the
-chunks that have no record. Once all are in, `manifest.json` (input fingerprint, settings, model, and every
+chunks that have no record. Once all are in, `_manifest.json` (input fingerprint, settings, model, and every
 part with its row range) is written and the work directory is renamed to the output folder. Ray is imported
 only here, and only when this engine runs, so the base install does without it.
 """

@@ -26,7 +26,7 @@ from relabel.tabular_io import (
 DEFAULT_CHUNK_ROWS = 128
 ENGINES = ("local", "ray")
 PART_FORMATS = ("parquet", "jsonl")  # what the ray engine's parts can be: one table each, no header to repeat
-PARTS_MANIFEST = "manifest.json"
+PARTS_MANIFEST = "_manifest.json"  # "_": readers of a Parquet folder (pyarrow, pandas, Spark) skip it
 WORK_SUFFIX = ".partial"
 
 

@@ -69,6 +69,7 @@ def test_same_output_review_and_report_as_the_local_engine(tmp_path, ray_instanc
 
     rows = read_parts(folder, "parquet")
     assert [row["id"] for row in rows] == ids
+    assert pq.read_table(folder).to_pylist() == rows  # the folder reads as one table, in order
     assert_same_rows(rows, pq.read_table(tmp_path / "local.parquet").to_pylist())
     assert sum(1 for row in rows if row["error"]) == summary.errors == len(BAD_ROWS["csv"])
     assert (tmp_path / "ray-review.csv").read_bytes() == (tmp_path / "local-review.csv").read_bytes()
