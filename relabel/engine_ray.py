@@ -120,6 +120,8 @@ def _score(plan: RelabelPlan, model: Path, cluster: RayCluster, chunk_rows: int,
         with progress_bar(plan, done_rows(done), progress) as bar:
             for row in scored.iter_rows():
                 count = max(count, row["index"] + 1)
+                if row["failure"]:
+                    raise RelabelError(row["failure"])
                 if not row["record"]:
                     continue
                 record = ChunkRecord(**json.loads(row["record"]))

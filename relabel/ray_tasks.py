@@ -26,7 +26,15 @@ from relabel.rows import ChunkScorer, numbered_chunks
 from relabel.tabular_io import Source, is_url
 
 CHUNKS = pa.schema([("index", pa.int64()), ("first_row", pa.int64()), ("rows", pa.binary())])
-SCORED = pa.schema([("index", pa.int64()), ("record", pa.string()), ("rows", pa.binary()), ("review", pa.binary())])
+SCORED = pa.schema(
+    [
+        ("index", pa.int64()),
+        ("record", pa.string()),  # the chunk's record as JSON; empty for a chunk an earlier run finished
+        ("rows", pa.binary()),
+        ("review", pa.binary()),
+        ("failure", pa.string()),  # why this actor cannot score at all, or empty
+    ]
+)
 
 
 class ChunkDatasource(Datasource):
@@ -61,19 +69,23 @@ class ChunkLabeller:
     """A scoring actor: loads the model once, then turns each chunk into its record and encoded files."""
 
     def __init__(self, plan: RelabelPlan, model: str) -> None:
-        self.scorer = ChunkScorer(plan, Predictor.load(model))
+        self.scorer: ChunkScorer | None = None
+        self.failure = ""
+        try:
+            self.scorer = ChunkScorer(plan, Predictor.load(model))
+        except (OSError, ValueError, RuntimeError) as error:  # a model folder missing or different on this node
+            # Sent back as data: Ray hands the driver an actor's exceptions as text only, not as objects.
+            self.failure = f"cannot load the model on a Ray node: {error}"
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         scored: dict[str, list] = {name: [] for name in SCORED.names}
         for index, first_row, payload in zip(*(batch.column(name).to_pylist() for name in CHUNKS.names), strict=True):
-            scored["index"].append(index)
-            if payload is None:  # finished by an earlier run
-                scored["record"].append("")
-                scored["rows"].append(b"")
-                scored["review"].append(b"")
-                continue
-            chunk = self.scorer.encode(index, first_row, pickle.loads(payload))
-            scored["record"].append(json.dumps(asdict(chunk.record), ensure_ascii=False))
-            scored["rows"].append(chunk.files["rows"])
-            scored["review"].append(chunk.files.get("review", b""))
+            row = {"index": index, "record": "", "rows": b"", "review": b"", "failure": self.failure}
+            if payload is not None and self.scorer is not None:  # no payload: finished by an earlier run
+                chunk = self.scorer.encode(index, first_row, pickle.loads(payload))
+                row["record"] = json.dumps(asdict(chunk.record), ensure_ascii=False)
+                row["rows"] = chunk.files["rows"]
+                row["review"] = chunk.files.get("review", b"")
+            for name, value in row.items():
+                scored[name].append(value)
         return pa.table(scored, schema=SCORED)

@@ -7,6 +7,7 @@ local engine on the same file, bad rows included.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -140,6 +141,12 @@ def test_the_command_runs_on_a_cluster_and_gives_the_local_engines_errors(tmp_pa
     for arguments, message in faults:
         result = run_cli(*arguments, "--model", str(tiny_model))
         assert result.exit_code == 2 and message in result.stderr, (arguments, result.output)
+    broken = tmp_path / "model-of-another-kind"  # a folder that differs on the nodes is refused, not a crash
+    shutil.copytree(tiny_model, broken)
+    manifest = json.loads((broken / "axistag.json").read_text())
+    (broken / "axistag.json").write_text(json.dumps(manifest | {"kind": "mystery"}))
+    result = run_cli(str(source), "-o", str(tmp_path / "y"), "--model", str(broken))
+    assert result.exit_code == 2 and "cannot load the model on a Ray node" in result.stderr, result.output
     (tmp_path / "out.jsonl").write_text("precious\n")
     local = ["relabel", str(source), "--no-progress", "-o"]
     assert "already exists; pass --overwrite" in CliRunner().invoke(app, [*local, str(tmp_path / "out.jsonl")]).stderr
