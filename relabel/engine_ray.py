@@ -158,10 +158,8 @@ def _publish(plan: RelabelPlan) -> None:
 
 def _connect(cluster: RayCluster, notify: Callable[[str], None]) -> bool:
     """Join the cluster (or start a local one) unless this process already has; True when this call did."""
-    try:
-        import ray
-    except ImportError as error:
-        raise RelabelError(INSTALL_HINT) from error
+    import ray
+
     connected = not ray.is_initialized()
     if connected:
         local = {"include_dashboard": False} if cluster.address is None else {}  # a cluster keeps its settings
@@ -181,6 +179,10 @@ def run_relabel_on_ray(
 ) -> RelabelSummary:
     """Score every pending chunk on the cluster, then publish the folder of parts; safe to kill and run again."""
     started = time.perf_counter()
+    try:
+        import ray  # noqa: F401  (checked before any file is written)
+    except ImportError as error:
+        raise RelabelError(INSTALL_HINT) from error
     manifest = _model_manifest(model)
 
     def work(chunk_rows: int, done: dict[int, ChunkRecord]) -> dict:
