@@ -8,8 +8,8 @@ from bench.cli import bench
 from eval.cli import evaluate
 from feedback.cli import feedback_app
 from model.cli import backbone, predict
+from relabel.cli import relabel
 from serving.cli import serve
-from serving.relabel_cli import relabel
 from training.cli import calibrate, train
 from training.data_cli import data_app
 

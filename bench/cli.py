@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-PARTS = ("inference", "relabel", "service", "training")
+PARTS = ("inference", "relabel", "ray", "service", "training")
 
 
 def bench(
@@ -27,7 +28,7 @@ def bench(
     data: Annotated[Path | None, typer.Option(help="Corpus to read texts and the test split from")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write every figure to this file")] = None,
 ) -> None:
-    """Measure inference precisions, relabelling, the HTTP service and (on request) training on this machine.
+    """Measure inference precisions, relabelling (local and on Ray), the HTTP service and (on request) training.
 
     Every figure is printed next to the baseline measured in the same run and the ratio between them.
     """
@@ -37,6 +38,9 @@ def bench(
     from training.corpus import load_corpus, multi_hot
 
     parts = set(only or [part for part in PARTS if part != "training" or training])
+    if "ray" in parts and only is None and importlib.util.find_spec("ray") is None:
+        typer.echo("ray is not installed (pip install 'axistag[ray]'): the ray part is left out")
+        parts.discard("ray")
     unknown = parts - set(PARTS)
     if unknown:
         raise typer.BadParameter(f"unknown part(s) {', '.join(sorted(unknown))}", param_hint="--only")
@@ -67,6 +71,10 @@ def bench(
         relabel = relabel_figures(str(folder), speed_texts, tokens)
         relabel_rate = relabel[0].value
         figures += relabel
+    if "ray" in parts:
+        from bench.relabel_throughput import ray_figures
+
+        figures += ray_figures(str(folder), speed_texts, tokens, relabel_rate)
     if "service" in parts:
         from bench.load_service import service_figures, table
 

@@ -8,7 +8,11 @@ files written and committed) and still has to be faster, or its batching is not 
 Each approach runs in a fresh child process so that its peak resident memory is its own; model
 loading is left out of the timing.
 
-    axistag bench --only relabel
+The ray engine is measured on the same file against the local engine, on a local Ray instance of this
+machine's size with 2 scoring actors. Its time runs from the job's start to its published folder, so it
+includes what every Ray job pays: starting the actors and loading one model in each.
+
+    axistag bench --only relabel --only ray
 """
 
 from __future__ import annotations
@@ -21,16 +25,24 @@ from pathlib import Path
 from bench.child import in_child, peak_rss_mb
 from bench.figures import Figure
 
+RAY_WORKERS = 2
+
+
+def write_proposals(folder: Path, texts: list[str]) -> Path:
+    source = folder / "in.jsonl"
+    source.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts)))
+    return source
+
 
 def engine_run(model: str, texts: list[str], batch_size: int) -> dict:
     """The whole relabel path on a JSONL file: read, score, flag, write, commit, assemble."""
     from model.predictor import Predictor
-    from serving.relabel import RelabelRequest, relabel_file
+    from relabel.engine_local import relabel_file
+    from relabel.plan import RelabelRequest
 
     predictor = Predictor.load(model)
     with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / "in.jsonl"
-        source.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts)))
+        source = write_proposals(Path(folder), texts)
         request = RelabelRequest(source, Path(folder) / "out.jsonl", chunk_rows=batch_size)
         started = time.perf_counter()
         relabel_file(request, predictor, progress=False)
@@ -75,4 +87,43 @@ def relabel_figures(model: str, texts: list[str], tokens: int, batch_size: int =
             ">= 30 and >= 2.5x",
         ),
         Figure("relabelling peak memory", engine["peak_rss_mb"], "MB", "naive transformers loop", naive["peak_rss_mb"]),
+    ]
+
+
+def ray_run(model: str, texts: list[str], batch_size: int, workers: int) -> dict:
+    """The same file through the ray engine on a local instance of `workers` CPUs, one actor per CPU."""
+    import ray
+
+    from relabel.engine_ray import RayCluster, run_relabel_on_ray
+    from relabel.plan import RelabelRequest, plan_relabel
+
+    ray.init(num_cpus=workers, include_dashboard=False)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            source = write_proposals(Path(folder), texts)
+            request = RelabelRequest(source, Path(folder) / "parts", chunk_rows=batch_size, engine="ray")
+            started = time.perf_counter()
+            run_relabel_on_ray(plan_relabel(request), Path(model), RayCluster(workers=workers), progress=False)
+            seconds = time.perf_counter() - started
+    finally:
+        ray.shutdown()
+    return {"seconds": seconds}
+
+
+def ray_figures(
+    model: str, texts: list[str], tokens: int, local_rate: float | None, batch_size: int = 32
+) -> list[Figure]:
+    """The ray engine against the local engine on the same file (measured here unless the relabel part did)."""
+    if local_rate is None:
+        local_rate = len(texts) / in_child(engine_run, model, texts, 128)["seconds"]
+    # Chunks smaller than the local engine's 128 rows, so that both actors get a share of a bench-sized file.
+    measured = in_child(ray_run, model, texts, batch_size, RAY_WORKERS)
+    return [
+        Figure(
+            f"relabelling on Ray, {RAY_WORKERS} local workers, {tokens}-token proposals (actor start included)",
+            len(texts) / measured["seconds"],
+            "proposals/s",
+            "local engine, same file",
+            local_rate,
+        )
     ]

@@ -35,7 +35,7 @@ def export(
     from feedback.export import write_labelled
     from feedback.label_studio import config_path, write_tasks
     from feedback.store import CorrectionStore
-    from serving.tabular_io import TabularError, detect_format
+    from relabel.tabular_io import TabularError, detect_format
 
     chosen = format or (LABEL_STUDIO if out.suffix.lower() == ".json" else None)
     try:
@@ -69,7 +69,7 @@ def import_(
     from feedback.label_studio import LabelStudioError, read_export
     from feedback.review_file import read_review_file
     from feedback.store import CorrectionStore
-    from serving.tabular_io import TabularError
+    from relabel.tabular_io import TabularError
 
     try:
         if file.suffix.lower() == ".json":

@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from feedback.correction import Correction
-from serving.tabular_io import write_chunk
+from relabel.tabular_io import write_chunk
 
 LABELLED_COLUMNS = [
     "id",

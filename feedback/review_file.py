@@ -15,7 +15,7 @@ from typing import Any
 
 from feedback.correction import Correction
 from model.axes import AXES, parse_labels
-from serving.tabular_io import TabularError, detect_format, open_source
+from relabel.tabular_io import TabularError, detect_format, open_source
 
 NO_AXIS = "none"
 

@@ -19,17 +19,10 @@ from starlette.requests import Request
 
 from model.axes import AXES
 from model.predictor import Prediction, ScoringFailure
-from serving.relabel import (
-    ChunkRecord,
-    ChunkScorer,
-    RelabelError,
-    RelabelPlan,
-    RelabelRequest,
-    plan_relabel,
-    text_problem,
-)
+from relabel.plan import RelabelError, RelabelPlan, RelabelRequest, plan_relabel
+from relabel.rows import ChunkRecord, ChunkScorer, text_problem
+from relabel.tabular_io import EXTENSIONS, FORMATS, SourceRow, TabularError, open_source
 from serving.schemas import Classification, ModelInfo, ScoringOutcome
-from serving.tabular_io import EXTENSIONS, FORMATS, SourceRow, TabularError, open_source, write_chunk
 
 UPLOAD_FORMATS = {name: fmt for name, fmt in FORMATS.items() if fmt in ("csv", "jsonl")}
 MEDIA_TYPE_FORMATS = {
@@ -193,10 +186,9 @@ async def _limited(chunks: AsyncIterator[bytes], max_bytes: int) -> AsyncIterato
 def open_upload(upload: Upload, folder: Path, max_characters: int) -> UploadedTable:
     """Write the upload into `folder` and check it as `axistag relabel` would; `max_characters` of text at most.
 
-    The upload and the labelled file live in folders of their own, so no upload name can be the output's.
+    The upload and the (unwritten) output are named in folders of their own, so no upload name can be the output's.
     """
     (folder / "input").mkdir()
-    (folder / "output").mkdir()
     path = folder / "input" / upload.filename
     path.write_bytes(upload.content)
     try:
@@ -273,13 +265,10 @@ def labelled_file(table: UploadedTable, model: ModelInfo, outcomes: Sequence[Sco
     """The upload's rows with the relabelling columns added, as one file in the upload's format."""
     predictions = {text: as_prediction(outcome) for text, outcome in zip(table.texts, outcomes, strict=True)}
     scorer = ChunkScorer(table.plan, ScoredTexts(model.name, model.version, AXES, predictions))
-    rows, _, record = scorer.score(0, 0, table.rows)
-    output = table.plan.request.output
-    write_chunk(output, table.plan.output_format, rows, scorer.chunk_columns(table.rows), scorer.types)
-    stem = Path(table.plan.request.input.name).stem
+    labelled = scorer.encode(0, 0, table.rows)
     return LabelledFile(
-        content=output.read_bytes(),
-        filename=f"{stem}.labelled{output.suffix}",
+        content=labelled.files["rows"],
+        filename=f"{Path(table.plan.input_name).stem}.labelled{table.plan.request.output.suffix}",
         media_type=MEDIA_TYPES[table.plan.output_format],
-        record=record,
+        record=labelled.record,
     )

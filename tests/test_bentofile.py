@@ -30,9 +30,10 @@ def test_bentofile_matches_the_project():
 
 def test_every_locked_pin_has_a_hash_and_satisfies_the_project_ranges():
     pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    extras = pyproject["optional-dependencies"]
     for lock_name, requirements in [
         ("requirements.lock", pyproject["dependencies"]),
-        ("requirements-dev.lock", pyproject["dependencies"] + pyproject["optional-dependencies"]["dev"]),
+        ("requirements-dev.lock", pyproject["dependencies"] + extras["dev"] + extras["ray"]),
     ]:
         text = (PROJECT_ROOT / lock_name).read_text()
         pins = locked_versions(lock_name)
@@ -41,6 +42,11 @@ def test_every_locked_pin_has_a_hash_and_satisfies_the_project_ranges():
             requirement = Requirement(line)
             version = pins[canonicalize_name(requirement.name)]
             assert requirement.specifier.contains(version, prereleases=True), (lock_name, line, version)
+
+
+def test_the_service_lock_leaves_out_the_ray_extra():
+    assert "ray" not in locked_versions("requirements.lock")
+    assert "ray" in locked_versions("requirements-dev.lock")
 
 
 def test_the_service_lock_agrees_with_the_development_lock():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from model.axes import AXES
 from model.predictor import Prediction
-from serving.disagreement import CHANGES_KEPT, Comparison, changes_csv, markdown_report, report_paths
+from relabel.disagreement import CHANGES_KEPT, Comparison, changes_csv, markdown_report, report_paths
 
 
 def prediction(scores: dict[str, float], threshold: float = 0.5) -> Prediction:

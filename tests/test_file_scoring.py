@@ -16,6 +16,8 @@ import pytest
 from starlette.requests import Request
 
 from model.predictor import Prediction
+from relabel.engine_local import relabel_file
+from relabel.plan import RelabelRequest
 from serving.file_scoring import (
     Upload,
     UploadError,
@@ -23,7 +25,6 @@ from serving.file_scoring import (
     open_upload,
     receive_upload,
 )
-from serving.relabel import RelabelRequest, relabel_file
 from serving.schemas import Classification, ModelInfo, ScoringOutcome
 
 ROWS = [

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from axistag.cli import app
 from feedback.store import CorrectionStore
 from model.axes import AXES
-from serving.relabel import added_columns
+from relabel.rows import added_columns
 from tests.fixtures import HEADLESS_CHROMIUM_FLAGS
 from tests.servers import start_server, stop_server, wait_until_ready
 

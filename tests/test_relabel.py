@@ -21,7 +21,9 @@ from typer.testing import CliRunner
 from axistag.cli import app
 from model.axes import AXES
 from model.predictor import Predictor
-from serving.relabel import RelabelError, RelabelRequest, added_columns, relabel_file, work_directory
+from relabel.engine_local import relabel_file
+from relabel.plan import PARTS_MANIFEST, RelabelError, RelabelRequest, plan_relabel, work_directory
+from relabel.rows import added_columns
 from tests.fixtures import FailsOn, tiny_corpus_rows
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -187,19 +189,19 @@ def test_changed_input_is_not_mixed_with_the_interrupted_run(tmp_path, tiny_pred
 
 
 def test_kill_during_publishing_is_finished_by_the_next_run(tmp_path, tiny_predictor, monkeypatch):
-    import serving.relabel
+    from relabel import engine_local
 
-    original = serving.relabel.shutil.rmtree
+    original = engine_local.shutil.rmtree
 
     def killed(path):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(serving.relabel.shutil, "rmtree", killed)
+    monkeypatch.setattr(engine_local.shutil, "rmtree", killed)
     with pytest.raises(KeyboardInterrupt):
         relabel(tmp_path, tiny_predictor, "csv", proposals(10))
     output = tmp_path / "out.csv"
     assert output.exists() and (work_directory(output) / "finished.json").exists()
-    monkeypatch.setattr(serving.relabel.shutil, "rmtree", original)
+    monkeypatch.setattr(engine_local.shutil, "rmtree", original)
     summary = relabel_file(RelabelRequest(tmp_path / "in.csv", output), tiny_predictor, progress=False)
     assert (summary.rows, summary.processed_rows) == (13, 0)
     assert not work_directory(output).exists()
@@ -340,6 +342,7 @@ def test_existing_output_is_kept_without_overwrite(tmp_path, tiny_model):
         (b'{"id": "a", "text": "t"}\n', ["--compare-column", "old"], "compare column 'old' not found"),
         (b'{"id": "a", "text": "t"}\n', ["--format", "xlsx"], "unknown format 'xlsx'"),
         (b'{"id": "a", "text": "t"}\n', ["--input-format", "parquet"], "cannot read it as parquet"),
+        (b'{"id": "a", "text": "t"}\n', ["--workers", "3"], "--address and --workers are for --engine ray"),
     ],
 )
 def test_file_level_faults_stop_before_the_model_is_loaded(tmp_path, content, options, message):
@@ -349,6 +352,27 @@ def test_file_level_faults_stop_before_the_model_is_loaded(tmp_path, content, op
     assert result.exit_code == 2
     assert message in result.stderr
     assert "cannot load the model" not in result.stderr
+
+
+def test_the_ray_engine_writes_a_folder_and_replaces_only_its_own(tmp_path):
+    source = tmp_path / "in.jsonl"
+    write_input(source, "jsonl", proposals(3), bad=False)
+    assert plan_relabel(RelabelRequest(source, tmp_path / "parts", engine="ray")).output_format == "parquet"
+    assert plan_relabel(RelabelRequest(source, tmp_path / "parts.jsonl", engine="ray")).output_format == "jsonl"
+    (tmp_path / "taken").write_text("a file\n")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("not ours\n")
+    refusals = [
+        (tmp_path / "out.csv", {}, "writes parquet or jsonl parts, not csv"),
+        (tmp_path / "taken", {}, "is a file; the ray engine writes a folder of parts"),
+        (tmp_path / "other", {}, "already exists; pass --overwrite"),
+        (tmp_path / "other", {"overwrite": True}, f"a folder this command did not write (no {PARTS_MANIFEST})"),
+    ]
+    for output, options, message in refusals:
+        with pytest.raises(RelabelError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            plan_relabel(RelabelRequest(source, output, engine="ray", **options))
+    (tmp_path / "other" / PARTS_MANIFEST).write_text("{}\n")
+    assert plan_relabel(RelabelRequest(source, tmp_path / "other", engine="ray", overwrite=True))
 
 
 def test_unknown_extension_and_missing_file_exit_2(tmp_path):

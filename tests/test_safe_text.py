@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 
 from axistag.cli import app
 from model.safe_text import safe_text, was_repaired
-from serving.relabel import RelabelError, RelabelRequest, relabel_file
+from relabel.engine_local import relabel_file
+from relabel.plan import RelabelError, RelabelRequest
 
 EXAMPLES = 25  # modest: it runs in CI on two cores
 

@@ -11,9 +11,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from serving.tabular_io import (
+from relabel.tabular_io import (
     TabularError,
     arrow_table,
+    as_location,
     concatenate,
     csv_cell,
     detect_format,
@@ -31,6 +32,37 @@ def test_format_comes_from_the_extension_unless_named(tmp_path):
         detect_format(tmp_path / "a.txt")
     with pytest.raises(TabularError, match="unknown format 'xlsx'"):
         detect_format(tmp_path / "a.csv", "xlsx")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_a_url_reads_as_the_local_path_does(tmp_path, fmt):
+    """pyarrow's filesystems (`file://`, `s3://`, …) and, for other schemes, fsspec's (here its memory one)."""
+    import fsspec
+
+    path = tmp_path / f"in.{fmt}"
+    rows = [{"id": "a", "text": "Réseau IA"}, {"id": "b", "text": "caf\xe9"}]
+    if fmt == "parquet":
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    elif fmt == "csv":
+        path.write_bytes(b"id,text\na,R\xc3\xa9seau IA\nb,caf\xe9\n")
+    else:
+        path.write_bytes(b'{"id": "a", "text": "R\xc3\xa9seau IA"}\n{"id": "b", "text": "caf\xe9"}\n')
+    memory = f"memory://axistag-test/in.{fmt}"
+    with fsspec.open(memory, "wb") as handle:
+        handle.write(path.read_bytes())
+    expected = list(open_source(path, fmt).rows())
+    for url in (path.as_uri(), memory):
+        assert as_location(url) == url
+        source = open_source(url, fmt)
+        assert source.columns == ["id", "text"]
+        assert list(source.rows()) == expected
+        assert input_fingerprint(url) == input_fingerprint(path)
+        assert detect_format(url) == fmt
+    assert as_location(str(path)) == path
+    with pytest.raises(TabularError, match="no such file"):
+        open_source((tmp_path / "gone.csv").as_uri(), "csv")
+    with pytest.raises(TabularError, match="no filesystem reads this URL"):
+        open_source("nosuchscheme://bucket/in.csv", "csv")
 
 
 def test_csv_keeps_cells_verbatim_and_flags_bad_rows(tmp_path):

@@ -1,5 +1,8 @@
 """Streaming reads and writes of CSV, JSONL and Parquet tables, so files larger than memory can be relabelled.
 
+An input is a local path or a URL (`s3://…`, `gs://…`, `file://…`, or any scheme fsspec knows), read through
+pyarrow's filesystems, so a cluster job and a laptop read the same file the same way.
+
 Readers yield one `SourceRow` at a time and never give up on a file because of one bad row: a malformed line
 becomes a row carrying a `problem`, and undecodable bytes are replaced by U+FFFD so the caller can flag them.
 Only file-level faults (unreadable file, unknown format, no header) raise `TabularError`.
@@ -24,10 +27,12 @@ import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, TextIO
+from pathlib import Path, PurePosixPath
+from typing import IO, Any, TextIO
+from urllib.parse import urlsplit
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from model.safe_text import safe_text
@@ -47,8 +52,57 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
 
 
+# A local file, or the URL of one (kept as a string: `Path` would fold `s3://` into `s3:/`).
+Location = Path | str
+
+
 class TabularError(ValueError):
     """The file as a whole cannot be read or written: the run must stop."""
+
+
+def as_location(text: str) -> Location:
+    """What the user typed: a URL when it names a scheme, else a local path."""
+    return text if is_url(text) else Path(text)
+
+
+def is_url(location: Location) -> bool:
+    return isinstance(location, str) and "://" in location
+
+
+def name_of(location: Location) -> PurePosixPath:
+    """The file name part, for messages and for telling the format by extension."""
+    return location if isinstance(location, Path) else PurePosixPath(urlsplit(location).path)
+
+
+def _filesystem(url: str) -> tuple[pafs.FileSystem, str]:
+    """pyarrow's own filesystem for the URL's scheme, else fsspec's seen through pyarrow."""
+    try:
+        return pafs.FileSystem.from_uri(url)
+    except pa.ArrowInvalid:
+        import fsspec
+
+        try:
+            filesystem, path = fsspec.core.url_to_fs(url)
+        except (ValueError, ImportError) as error:
+            raise TabularError(f"{url}: no filesystem reads this URL: {error}") from error
+        return pafs.PyFileSystem(pafs.FSSpecHandler(filesystem)), path
+
+
+def _file_info(location: Location) -> tuple[bool, bool, int]:
+    """Whether it exists, whether it is a regular file, and its size."""
+    if isinstance(location, Path):
+        return location.exists(), location.is_file(), location.stat().st_size if location.is_file() else 0
+    filesystem, path = _filesystem(location)
+    info = filesystem.get_file_info(path)
+    return info.type != pafs.FileType.NotFound, info.type == pafs.FileType.File, info.size or 0
+
+
+def open_binary(location: Location) -> IO[bytes]:
+    """A buffered, seekable binary reader of a local file or a URL."""
+    if isinstance(location, Path):
+        return open(location, "rb")
+    filesystem, path = _filesystem(location)
+    return io.BufferedReader(filesystem.open_input_file(path))
 
 
 @dataclass(frozen=True)
@@ -60,23 +114,23 @@ class SourceRow:
     line: int | None = None
 
 
-def detect_format(path: Path, explicit: str | None = None) -> str:
+def detect_format(path: Location, explicit: str | None = None) -> str:
     """The explicit format when given, else the one the extension names."""
     if explicit is not None:
         if explicit.lower() not in FORMAT_NAMES:
             raise TabularError(f"unknown format {explicit!r}; expected one of {', '.join(FORMAT_NAMES)}")
         return explicit.lower()
     try:
-        return FORMATS[path.suffix.lower()]
+        return FORMATS[name_of(path).suffix.lower()]
     except KeyError:
         raise TabularError(
-            f"cannot tell the format of {path.name} from its extension ({', '.join(FORMATS)}); "
+            f"cannot tell the format of {name_of(path).name} from its extension ({', '.join(FORMATS)}); "
             "name it with --format/--input-format"
         ) from None
 
 
-def format_of_name(path: Path) -> str | None:
-    return FORMATS.get(path.suffix.lower())
+def format_of_name(path: Location) -> str | None:
+    return FORMATS.get(name_of(path).suffix.lower())
 
 
 # ---------------------------------------------------------------- reading
@@ -86,13 +140,13 @@ def format_of_name(path: Path) -> str | None:
 class Source:
     """An opened input table: its format, its columns, and a fresh row iterator on each `rows()` call."""
 
-    path: Path
+    path: Location
     format: str
     columns: list[str]
     arrow_schema: pa.Schema | None = field(default=None)
 
     def rows(self) -> Iterator[SourceRow]:
-        readers: dict[str, Callable[[Path], Iterator[SourceRow]]] = {
+        readers: dict[str, Callable[[Location], Iterator[SourceRow]]] = {
             "csv": _csv_rows,
             "jsonl": _jsonl_rows,
             "parquet": _parquet_rows,
@@ -116,11 +170,12 @@ class Source:
     def count_rows(self) -> int | None:
         """Row count for the progress bar: free for Parquet, one quick pass for others, None for huge files."""
         if self.format == "parquet":
-            return pq.ParquetFile(self.path).metadata.num_rows
-        if self.path.stat().st_size > COUNT_LIMIT_BYTES:
+            with open_binary(self.path) as handle:
+                return pq.ParquetFile(handle).metadata.num_rows
+        if _file_info(self.path)[2] > COUNT_LIMIT_BYTES:
             return None
         if self.format == "jsonl":
-            with open(self.path, "rb") as handle:
+            with open_binary(self.path) as handle:
                 return sum(1 for line in handle if line.strip())
         with _open_csv(self.path) as handle:
             reader = csv.reader(handle)
@@ -128,15 +183,17 @@ class Source:
             return sum(1 for fields in reader if fields)
 
 
-def open_source(path: Path, fmt: str) -> Source:
+def open_source(path: Location, fmt: str) -> Source:
     """Open the table and read its columns, turning every file-level fault into a `TabularError`."""
-    if not path.exists():
-        raise TabularError(f"{path}: no such file")
-    if not path.is_file():
-        raise TabularError(f"{path}: not a regular file")
     try:
+        exists, regular, _ = _file_info(path)
+        if not exists:
+            raise TabularError(f"{path}: no such file")
+        if not regular:
+            raise TabularError(f"{path}: not a regular file")
         if fmt == "parquet":
-            schema = pq.ParquetFile(path).schema_arrow
+            with open_binary(path) as handle:
+                schema = pq.ParquetFile(handle).schema_arrow
             return Source(path, fmt, list(schema.names), schema)
         if fmt == "csv":
             return Source(path, fmt, _csv_header(path))
@@ -145,13 +202,13 @@ def open_source(path: Path, fmt: str) -> Source:
         raise TabularError(f"{path}: cannot read it as {fmt}: {error}") from error
 
 
-def _open_csv(path: Path) -> TextIO:
+def _open_csv(path: Location) -> TextIO:
     """Bytes that are not UTF-8 become U+FFFD instead of aborting the file; a BOM is dropped."""
     csv.field_size_limit(CSV_FIELD_LIMIT)
-    return open(path, encoding="utf-8-sig", errors="replace", newline="")
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", errors="replace", newline="")
 
 
-def _csv_header(path: Path) -> list[str]:
+def _csv_header(path: Location) -> list[str]:
     with _open_csv(path) as handle:
         header = next(csv.reader(handle), None)
     if not header:
@@ -164,7 +221,7 @@ def _csv_header(path: Path) -> list[str]:
     return header
 
 
-def _csv_rows(path: Path) -> Iterator[SourceRow]:
+def _csv_rows(path: Location) -> Iterator[SourceRow]:
     with _open_csv(path) as handle:
         reader = csv.reader(handle)
         header = next(reader)
@@ -181,9 +238,9 @@ def _csv_rows(path: Path) -> Iterator[SourceRow]:
             yield SourceRow(values, problem, line)
 
 
-def _jsonl_records(path: Path) -> Iterator[tuple[int, str]]:
+def _jsonl_records(path: Location) -> Iterator[tuple[int, str]]:
     """Non-blank lines with their numbers, decoded with undecodable bytes replaced."""
-    with open(path, "rb") as handle:
+    with open_binary(path) as handle:
         for line_no, raw in enumerate(handle, 1):
             text = safe_text(raw)
             if line_no == 1:
@@ -192,7 +249,7 @@ def _jsonl_records(path: Path) -> Iterator[tuple[int, str]]:
                 yield line_no, text
 
 
-def _jsonl_rows(path: Path) -> Iterator[SourceRow]:
+def _jsonl_rows(path: Location) -> Iterator[SourceRow]:
     for line_no, text in _jsonl_records(path):
         try:
             record = safe_json(json.loads(text))
@@ -244,29 +301,30 @@ def _safe_leaf(value: Any) -> Any:
     return safe_text(value) if isinstance(value, str) else value
 
 
-def _jsonl_columns(path: Path) -> list[str]:
+def _jsonl_columns(path: Location) -> list[str]:
     columns: dict[str, None] = {}
     for row in itertools.islice(_jsonl_rows(path), COLUMN_SAMPLE):
         columns.update(dict.fromkeys(row.values))
     return list(columns)
 
 
-def _parquet_rows(path: Path) -> Iterator[SourceRow]:
+def _parquet_rows(path: Location) -> Iterator[SourceRow]:
     row_no = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=PARQUET_READ_BATCH):
-        for record in batch.to_pylist():
-            row_no += 1
-            yield SourceRow(record, None, row_no)
+    with open_binary(path) as handle:
+        for batch in pq.ParquetFile(handle).iter_batches(batch_size=PARQUET_READ_BATCH):
+            for record in batch.to_pylist():
+                row_no += 1
+                yield SourceRow(record, None, row_no)
 
 
-def input_fingerprint(path: Path) -> dict[str, Any]:
+def input_fingerprint(path: Location) -> dict[str, Any]:
     """Size and sha256 of the whole file, read block by block: any edit, wherever it is, changes it.
 
     A partial hash with the modification time missed edits past its first MiB that kept both size and time.
     """
     digest = hashlib.sha256()
     size = 0
-    with open(path, "rb") as handle:
+    with open_binary(path) as handle:
         while block := handle.read(HASH_BLOCK_BYTES):
             digest.update(block)
             size += len(block)
@@ -319,23 +377,31 @@ def csv_cell(value: Any) -> str:
     return spreadsheet_safe(json_text(value))
 
 
+def encode_chunk(fmt: str, rows: list[dict[str, Any]], columns: list[str], types: dict[str, pa.DataType]) -> bytes:
+    """One chunk as the bytes of a complete table of its own, so it can be made in one process, saved in another."""
+    if fmt == "parquet":
+        sink = pa.BufferOutputStream()
+        pq.write_table(arrow_table(rows, columns, types), sink)
+        return sink.getvalue().to_pybytes()
+    if fmt == "csv":
+        text = io.StringIO()
+        csv.writer(text).writerows([columns, *([csv_cell(row.get(c)) for c in columns] for row in rows)])
+        return text.getvalue().encode("utf-8")
+    return "".join(json_text(row) + "\n" for row in rows).encode("utf-8")
+
+
+def write_durably(path: Path, data: bytes) -> None:
+    """Write and fsync: the caller renames the file into place, and the rename must not outrun the data."""
+    with open(path, "wb") as handle:
+        handle.write(data)
+        _sync(handle)
+
+
 def write_chunk(
     path: Path, fmt: str, rows: list[dict[str, Any]], columns: list[str], types: dict[str, pa.DataType]
 ) -> None:
     """Write one chunk as a complete table of its own, durably (the caller renames it into place)."""
-    if fmt == "parquet":
-        sink = pa.BufferOutputStream()
-        pq.write_table(arrow_table(rows, columns, types), sink)
-        data = sink.getvalue().to_pybytes()
-    elif fmt == "csv":
-        text = io.StringIO()
-        csv.writer(text).writerows([columns, *([csv_cell(row.get(c)) for c in columns] for row in rows)])
-        data = text.getvalue().encode("utf-8")
-    else:
-        data = "".join(json_text(row) + "\n" for row in rows).encode("utf-8")
-    with open(path, "wb") as handle:
-        handle.write(data)
-        _sync(handle)
+    write_durably(path, encode_chunk(fmt, rows, columns, types))
 
 
 def arrow_table(rows: list[dict[str, Any]], columns: list[str], types: dict[str, pa.DataType]) -> pa.Table:

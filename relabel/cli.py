@@ -1,4 +1,7 @@
-"""`axistag relabel`: tag a whole CSV/JSONL/Parquet file with the current model, offline and resumably."""
+"""`axistag relabel`: tag a whole CSV/JSONL/Parquet file with the current model, offline and resumably.
+
+`--engine local` (the default) scores in this process; `--engine ray` spreads the chunks over a Ray cluster.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +11,31 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from serving.relabel import RelabelSummary
+    from model.predictor import Predictor
+    from relabel.summary import RelabelSummary
 
 
 def relabel(
-    input: Annotated[Path, typer.Argument(help="CSV, JSONL or Parquet file of proposals", show_default=False)],
+    input: Annotated[
+        str,
+        typer.Argument(help="CSV, JSONL or Parquet file of proposals: a path or a URL (s3://…)", show_default=False),
+    ],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="File to write; appears only once complete", show_default=False)
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write (with --engine ray: a folder of parts); appears only once complete",
+            show_default=False,
+        ),
     ],
     output_format: Annotated[
         str | None,
-        typer.Option("--format", help="csv, jsonl or parquet (default: from the output's name, else the input's)"),
+        typer.Option(
+            "--format",
+            help="csv, jsonl or parquet (default: from the output's name, else the input's; "
+            "with --engine ray: parquet or jsonl, default parquet)",
+        ),
     ] = None,
     input_format: Annotated[
         str | None, typer.Option(help="csv, jsonl or parquet (default: from the input's extension)")
@@ -42,15 +59,24 @@ def relabel(
         typer.Option(min=1, help="Rows scored and saved together; an interruption loses at most one (default: 128)"),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr")] = True,
+    engine: Annotated[
+        str, typer.Option(help="local (this process) or ray (a Ray cluster; pip install 'axistag[ray]')")
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(help="With --engine ray: the cluster to join (auto, or ray://head:10001; default: a local one)"),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="With --engine ray: scoring actors, one model and one CPU each [default: 2]"),
+    ] = None,
 ) -> None:
     """Relabel every row of a proposal file; run the same command again to resume an interrupted run."""
-    from model.backbone import BackboneError
-    from model.folder import ModelFolderError
-    from model.predictor import Predictor
-    from serving.relabel import RelabelError, RelabelRequest, plan_relabel, run_relabel
+    from relabel.plan import RelabelError, RelabelRequest, plan_relabel
+    from relabel.tabular_io import as_location
 
     request = RelabelRequest(
-        input=input,
+        input=as_location(input),
         output=output,
         input_format=input_format,
         output_format=output_format,
@@ -60,6 +86,7 @@ def relabel(
         compare_column=compare_column,
         review_out=review_out,
         overwrite=overwrite,
+        engine=engine,
         **({"chunk_rows": batch_size} if batch_size else {}),
     )
 
@@ -67,14 +94,20 @@ def relabel(
         typer.echo(f"note: {message}", err=True)
 
     try:
+        if engine != "ray" and (address is not None or workers is not None):
+            raise RelabelError("--address and --workers are for --engine ray")
         plan = plan_relabel(request)
         for message in plan.notes:
             note(message)
-        try:
-            predictor = Predictor.load(model)
-        except (ModelFolderError, BackboneError, FileNotFoundError, ValueError) as error:
-            raise RelabelError(f"cannot load the model: {error}") from error
-        summary = run_relabel(plan, predictor, progress=progress, notify=note)
+        if engine == "ray":
+            from relabel.engine_ray import RayCluster, run_relabel_on_ray
+
+            cluster = RayCluster(address=address, **({"workers": workers} if workers else {}))
+            summary = run_relabel_on_ray(plan, model_folder(model), cluster, progress=progress, notify=note)
+        else:
+            from relabel.engine_local import run_relabel
+
+            summary = run_relabel(plan, load_model(model), progress=progress, notify=note)
     except RelabelError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error
@@ -82,6 +115,26 @@ def relabel(
         typer.echo(f"\ninterrupted; run the same command again to continue where {output} left off", err=True)
         raise typer.Exit(130) from None
     typer.echo(summary_text(summary))
+
+
+def model_folder(model: Path | None) -> Path:
+    """The model folder asked for, else the default one."""
+    from model.predictor import default_model_path
+
+    return model or default_model_path()
+
+
+def load_model(model: Path | None) -> Predictor:
+    """The model, or a `RelabelError` saying why it cannot be loaded (imported late: torch costs seconds)."""
+    from model.backbone import BackboneError
+    from model.folder import ModelFolderError
+    from model.predictor import Predictor
+    from relabel.plan import RelabelError
+
+    try:
+        return Predictor.load(model_folder(model))
+    except (ModelFolderError, BackboneError, FileNotFoundError, ValueError) as error:
+        raise RelabelError(f"cannot load the model: {error}") from error
 
 
 def summary_text(summary: RelabelSummary) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from model.axes import AXES, parse_labels
 from model.predictor import Prediction
-from serving.tabular_io import spreadsheet_safe
+from relabel.tabular_io import spreadsheet_safe
 
 CHANGES_KEPT = 200
 MARKDOWN_CHANGES = 20
