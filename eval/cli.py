@@ -35,7 +35,10 @@ def evaluate(
     errors: Annotated[int, typer.Option(min=0, help="Mistakes listed per axis and kind (false pos./neg.)")] = 8,
     quote_texts: Annotated[
         bool,
-        typer.Option(help="Quote text openings and evidence in the mistakes (off for data that must not be copied)"),
+        typer.Option(
+            help="Quote text openings and evidence in the mistakes, and write predictions.jsonl with each item's "
+            "labels (off for data that must not be copied)"
+        ),
     ] = True,
     scores: Annotated[
         Path | None,

@@ -5,8 +5,9 @@ Files written to the output folder:
 - `report.html`: the reviewers' report, one self-contained page (tables and embedded plots);
 - `report.md`: the same tables in Markdown;
 - `metrics.json`: every figure, machine-readable (layout below);
-- `predictions.jsonl`: one line per item: `id`, `lang`, `labels` (true axes) and `predictions`, which maps each
-  model's key to its `scores`, `labels`, `needs_review`, `review_reasons` and detected `language`.
+- `predictions.jsonl` (not with `--no-quote-texts`): one line per item: `id`, `lang`, `labels` (true axes) and
+  `predictions`, which maps each model's key to its `scores`, `labels`, `needs_review`, `review_reasons` and
+  detected `language`.
 
 metrics.json has one layout whether one model or several were evaluated. Its top level holds the run's
 context and, for convenience, the figures of the first model, copied from `models[0]`:
@@ -172,14 +173,16 @@ def evaluate_models(
     return Evaluation(document, models, languages)
 
 
-def write_report(out: Path, evaluation: Evaluation, data: EvaluationData) -> None:
-    """Write the four files of a report into `out` (created if needed)."""
+def write_report(out: Path, evaluation: Evaluation, data: EvaluationData, per_item: bool = True) -> None:
+    """Write the files of a report into `out` (created if needed); `per_item=False` leaves out predictions.jsonl
+    (each item's true labels: part of a data set that must not be copied)."""
     document = evaluation.document
     out.mkdir(parents=True, exist_ok=True)
     plots = report_plots(data.targets, evaluation.models, document["models"])
     (out / "metrics.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    lines = _prediction_lines(data, evaluation.models, evaluation.languages)
-    (out / "predictions.jsonl").write_text(lines, encoding="utf-8")
+    if per_item:
+        lines = _prediction_lines(data, evaluation.models, evaluation.languages)
+        (out / "predictions.jsonl").write_text(lines, encoding="utf-8")
     (out / "report.md").write_text(render_markdown(document, plots), encoding="utf-8")
     (out / "report.html").write_text(render_html(document, plots), encoding="utf-8")
 
@@ -203,5 +206,5 @@ def run_evaluation(
     data = load_evaluation_data(data_path, split, text_column, labels_column, id_column)
     evaluation = evaluate_models(model_paths, data, resamples, seed, errors_per_axis, progress, quote_texts, scores)
     evaluation.document["data"]["scores"] = str(scores) if scores is not None else None
-    write_report(Path(out), evaluation, data)
+    write_report(Path(out), evaluation, data, per_item=quote_texts)
     return evaluation.document
