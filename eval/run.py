@@ -14,7 +14,8 @@ context and, for convenience, the figures of the first model, copied from `model
 
 - `created`, `code_version`, `bootstrap` {`resamples`, `seed`, `confidence`};
 - `data` {`path`, `sha256` (file bytes), `items_sha256` (id, text, labels of the evaluated items), `split`,
-  `items`, `unlabelled_items`, `axis_support` {axis: true items}, `language_source`};
+  `items`, `unlabelled_items`, `axis_support` {axis: true items}, `language_source`, `scores` (the file the
+  scores were read from, `--scores`, or null when the models scored the items)};
 - `model` {`key`, `name`, `version`, `kind`, `path`, `created`, `code_version`, `backbone`,
   `training_data_sha256`, `threshold_mode`};
 - `macro_f1`, `micro_f1`, `weighted_f1`, `samples_f1`, `subset_accuracy`, `hamming_loss`,

@@ -36,6 +36,13 @@ TINY_TRAINING = {
     "threads": 1,
 }
 
+# One short proposal in each of three languages, for tests that only need a few texts to score.
+THREE_LANGUAGES = [
+    "Nous pré-entraînons un modèle de fondation souverain pour le droit.",
+    "An operator uses AI to put radio cells to sleep at night.",
+    "Wir bauen einen Datenraum für Krankenhäuser auf.",
+]
+
 # Short proposals per axis, in several languages; enough for a few training steps to move the scores.
 AXIS_SENTENCES = {
     "foundation_models": [

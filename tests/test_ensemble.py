@@ -10,12 +10,9 @@ from model.calibration import sigmoid
 from model.ensemble import Blend, EnsembleScorer, blend_logits
 from model.folder import ModelFolderError, read_manifest
 from model.predictor import Predictor
+from tests.fixtures import THREE_LANGUAGES
 
-TEXTS = [
-    "Nous pré-entraînons un modèle de fondation souverain pour le droit.",
-    "An operator uses AI to put radio cells to sleep at night.",
-    "Wir bauen einen Datenraum für Krankenhäuser auf.",
-]
+TEXTS = THREE_LANGUAGES
 
 
 def test_a_full_weight_member_is_that_member_calibrated():

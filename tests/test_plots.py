@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from eval.plots import COLOURS, Plot, cooccurrence, pr_curves, reliability_diagram, slice_bars, threshold_curves
+from eval.plots import (
+    COLOURS,
+    Plot,
+    axes_per_item,
+    cooccurrence,
+    pr_curves,
+    reliability_diagram,
+    slice_bars,
+    threshold_curves,
+)
 from model.axes import AXES
 from model.calibration import reliability_table
 
@@ -57,6 +66,11 @@ def test_cooccurrence_with_one_and_three_models(model):
     three = _image(cooccurrence(targets, [scored, scored, scored], AXES))
     assert one.shape[1] == three.shape[1]  # two panels a row, more rows for more models
     assert three.shape[0] > 1.8 * one.shape[0]
+
+
+def test_axes_per_item_draws_the_truth_and_each_model(model):
+    targets, scored = model
+    assert _draws_first_colour(axes_per_item(targets, [scored]))
 
 
 def test_slice_bars_with_an_undefined_value():

@@ -15,6 +15,7 @@ WINDOW_WIDTH = 1300
 PLOTS = {
     "pr_curves",
     "reliability",
+    "axes_per_item",
     "cooccurrence",
     "threshold_curves.tiny",
     "threshold_curves.tiny-tfidf",

@@ -53,7 +53,9 @@ def test_metrics_has_the_documented_keys(metrics):
         "unlabelled_items",
         "axis_support",
         "language_source",
+        "scores",
     }
+    assert metrics["data"]["scores"] is None
     assert metrics["bootstrap"] == {"resamples": 60, "seed": 0, "confidence": 0.95}
     for block in metrics["models"]:
         assert set(block) == BLOCK_KEYS

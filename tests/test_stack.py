@@ -11,13 +11,9 @@ from model.folder import read_manifest
 from model.predictor import Predictor
 from model.probe import PROBE_FILE
 from model.stack import MEMBERS, Combiner, StackScorer, check_probe_layer, fit_combiner
-from tests.fixtures import TINY_TRAINING
+from tests.fixtures import THREE_LANGUAGES, TINY_TRAINING
 
-TEXTS = [
-    "Nous pré-entraînons un modèle de fondation souverain pour le droit.",
-    "An operator uses AI to put radio cells to sleep at night.",
-    "Wir bauen einen Datenraum für Krankenhäuser auf.",
-]
+TEXTS = THREE_LANGUAGES
 
 
 def test_the_combiner_is_a_weighted_sum_shared_by_the_axes():
