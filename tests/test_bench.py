@@ -28,10 +28,8 @@ def test_a_figure_says_whether_it_meets_its_target():
     assert relabelling.target_text == ">= 0.9x fp32 ceiling" and relabelling.met is False
     assert relabelling.of_ceiling == pytest.approx(13 / 15)
     assert Figure("ready", 9.5, "s", target=at_most(10)).met is True
-    assert (
-        Figure("p99", 2000.0, "ms", target=below(2000)).to_dict() | {"target": "< 2,000", "met": False}
-        == Figure("p99", 2000.0, "ms", target=below(2000)).to_dict()
-    )
+    p99 = Figure("p99", 2000.0, "ms", target=below(2000)).to_dict()
+    assert (p99["target"], p99["met"]) == ("< 2,000", False)
     assert Figure("throughput", 9.0, "proposals/s", target=times_baseline(0.8)).met is None  # no baseline measured
     assert Figure("matrix product", 150.0, "GFLOPS").to_dict()["met"] is None
 
