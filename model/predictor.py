@@ -18,7 +18,7 @@ from model.axes import AXES
 from model.calibration import apply_calibration
 from model.deadline import Deadline, DeadlinePassedError
 from model.folder import read_manifest
-from model.language import detect_language
+from model.language import detect_languages
 from model.safe_text import was_repaired
 from model.sentences import split_sentences
 
@@ -133,7 +133,11 @@ class Predictor:
         """Predictions in the order of `texts`; raises `DeadlinePassedError` once `deadline` has passed."""
         texts = list(texts)
         probabilities = self.probabilities(texts, deadline)
-        return [self._prediction(text, row, explain, deadline) for text, row in zip(texts, probabilities, strict=True)]
+        languages = detect_languages(texts)
+        return [
+            self._prediction(text, row, language, explain, deadline)
+            for text, row, language in zip(texts, probabilities, languages, strict=True)
+        ]
 
     def predict_each(
         self, texts: Sequence[str], explain: bool = False, deadline: Deadline | None = None
@@ -160,10 +164,11 @@ class Predictor:
         except Exception as error:
             return ScoringFailure(f"scoring failed: {type(error).__name__}: {error}")
 
-    def _prediction(self, text: str, row: np.ndarray, explain: bool, deadline: Deadline | None) -> Prediction:
+    def _prediction(
+        self, text: str, row: np.ndarray, language: str | None, explain: bool, deadline: Deadline | None
+    ) -> Prediction:
         selected = row >= self.thresholds
         labels = [axis for axis, chosen in zip(self.axes, selected, strict=True) if chosen]
-        language = detect_language(text)
         reasons = self._review_reasons(text, row, language)
         return Prediction(
             scores={axis: float(score) for axis, score in zip(self.axes, row, strict=True)},
