@@ -27,7 +27,7 @@ class Target:
 
     def text(self, baseline_name: str = "") -> str:
         sign = {(True, False): ">=", (True, True): ">", (False, False): "<=", (False, True): "<"}
-        bound = f"{self.bound:g}x {baseline_name}".rstrip() if self.of_baseline else number(self.bound)
+        bound = f"{self.bound:g}x {baseline_name}".rstrip() if self.of_baseline else f"{self.bound:,g}"
         return f"{sign[self.at_least, self.strict]} {bound}"
 
     def met(self, value: float, ratio: float | None) -> bool | None:
