@@ -18,7 +18,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -258,14 +258,7 @@ def vectorizer_block(name: str, vectorizer) -> VectorizerBlock:
     }
     if unsupported:
         raise ValueError(f"vectorizer {name!r}: unsupported settings {unsupported}")
-    reader = NgramReader(
-        analyzer=params["analyzer"],
-        ngram_range=params["ngram_range"],
-        lowercase=params["lowercase"],
-        strip_accents=params["strip_accents"],
-        token_pattern=params["token_pattern"],
-        sublinear_tf=params["sublinear_tf"],
-    )
+    reader = NgramReader(**{setting.name: params[setting.name] for setting in fields(NgramReader)})
     terms = [""] * len(vectorizer.vocabulary_)
     for term, position in vectorizer.vocabulary_.items():
         terms[position] = term

@@ -13,7 +13,6 @@ from sklearn.preprocessing import FunctionTransformer
 from model.baseline import (
     LEGACY_PIPELINE_FILE,
     TFIDF_FILES,
-    NgramReader,
     TfidfScorer,
     build_tfidf_pipeline,
     convert_legacy_member,
@@ -52,7 +51,7 @@ def test_the_arrays_score_as_the_pipeline(fitted, tiny_corpus):
 @pytest.mark.parametrize("name", ["words", "chars"])
 def test_each_reader_finds_the_vectorizers_terms(fitted, name):
     vectorizer = fitted.named_steps["features"].get_params()[name]
-    reader = NgramReader(**{key: vectorizer.get_params()[key] for key in NgramReader.__dataclass_fields__})
+    reader = TfidfScorer.from_pipeline(fitted).blocks[["words", "chars"].index(name)].reader
     analyse = vectorizer.build_analyzer()
     for text in AWKWARD:
         assert sorted(reader.terms(text)) == sorted(analyse(text))
