@@ -30,7 +30,9 @@ def bench(
 ) -> None:
     """Measure inference precisions, relabelling (local and on Ray), the HTTP service and (on request) training.
 
-    Every figure is printed next to the baseline measured in the same run and the ratio between them.
+    Every figure is printed next to the baseline measured in the same run and the ratio between them, speeds
+    also as a share of this machine's fp32 ceiling (measured first), and each with its target and whether it
+    is met.
     """
     from bench.figures import Figure, print_table
     from bench.texts import CORPUS, texts_of_tokens, texts_of_words
@@ -58,17 +60,22 @@ def bench(
     speed_texts = texts_of_tokens(encoder.tokenizer, texts, tokens, n)
     typer.echo(f"model {folder} ({predictor.name} {predictor.version}); {n} corpus proposals of {tokens}±10% tokens")
     figures: list[Figure] = []
+    ceiling = None
+    if parts & {"inference", "relabel", "service"}:
+        from bench.inference_precision import fp32_ceiling
+
+        ceiling, ceiling_rows = fp32_ceiling(encoder.classifier.encoder.config, tokens)
+        figures += ceiling_rows
     if "inference" in parts:
         from bench.inference_precision import precision_figures
 
         test = items.select([i for i, split in enumerate(items["split"]) if split == "test"])
-        encoder_config = encoder.classifier.encoder.config
-        figures += precision_figures(folder, encoder_config, speed_texts, tokens, list(test["text"]), multi_hot(test))
+        figures += precision_figures(folder, ceiling, speed_texts, tokens, list(test["text"]), multi_hot(test))
     relabel_rate = None
     if "relabel" in parts:
         from bench.relabel_throughput import relabel_figures
 
-        relabel = relabel_figures(str(folder), speed_texts, tokens)
+        relabel = relabel_figures(str(folder), speed_texts, tokens, ceiling)
         relabel_rate = relabel[0].value
         figures += relabel
     if "ray" in parts:
@@ -79,7 +86,7 @@ def bench(
         from bench.load_service import service_figures, table
 
         reference = texts_of_words(texts, 150, 50)
-        service, levels = service_figures(folder, reference, speed_texts, tokens, relabel_rate, seconds)
+        service, levels = service_figures(folder, reference, speed_texts, tokens, relabel_rate, seconds, ceiling)
         figures += service
         typer.echo(table(levels))
     if "training" in parts:

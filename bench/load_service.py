@@ -26,10 +26,11 @@ from pathlib import Path
 import httpx
 import psutil
 
-from bench.figures import Figure
+from bench.figures import Figure, at_most, below, times_baseline
 from bench.texts import REPO_ROOT
 
 REFERENCE_WORDS = 150
+AT_REST_SECONDS = 3  # memory after the load levels is read once the service has been idle this long
 
 
 @dataclass
@@ -146,9 +147,18 @@ def service_memory_mb(process: subprocess.Popen) -> float:
 
 
 def service_figures(
-    model: Path, reference: list[str], texts: list[str], tokens: int, relabel_rate: float | None, seconds: float
+    model: Path,
+    reference: list[str],
+    texts: list[str],
+    tokens: int,
+    relabel_rate: float | None,
+    seconds: float,
+    ceiling: float | None = None,
 ) -> tuple[list[Figure], list[LevelResult]]:
-    """Readiness, one client on 150-word proposals, then 1, 8, 16 and 32 clients on `tokens`-token ones."""
+    """Readiness, one client on 150-word proposals, then 1, 8, 16 and 32 clients on `tokens`-token ones.
+
+    Throughput is held to relabelling's when that was measured in the same run, and shown against `ceiling`.
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = Path(tempfile.gettempdir()) / f"axistag-bench-service-{port}.log"
@@ -161,16 +171,20 @@ def service_figures(
         asyncio.run(run_level(url, "warm-up", 4, texts, min(5.0, seconds)))
         results = [asyncio.run(run_level(url, f"{REFERENCE_WORDS} words", 1, reference, seconds))]
         results += [asyncio.run(run_level(url, f"{tokens} tokens", level, texts, seconds)) for level in (1, 8, 16, 32)]
+        time.sleep(AT_REST_SECONDS)  # the scorer hands free memory back once idle for a second
         memory = service_memory_mb(process)
     finally:
         stop_service(process)
     single, sixteen = results[0], results[3]
     figures = [
-        Figure("service ready after start", ready, "s", target="< 20"),
-        Figure("service memory when ready", idle_memory, "MB", target="< 1,500"),
-        Figure("service memory after the load levels", memory, "MB", target="< 1,500"),
+        Figure("service ready after start", ready, "s", target=at_most(10)),
+        Figure("service memory when ready", idle_memory, "MB", target=at_most(1200)),
+        Figure(f"service memory {AT_REST_SECONDS} s after the load levels", memory, "MB", target=at_most(1500)),
         Figure(
-            f"HTTP p50, 1 client, {REFERENCE_WORDS}-word proposals", 1000 * single.percentile(0.5), "ms", target="< 100"
+            f"HTTP p50, 1 client, {REFERENCE_WORDS}-word proposals",
+            1000 * single.percentile(0.5),
+            "ms",
+            target=below(100),
         ),
         Figure(
             f"HTTP throughput, 16 clients, {tokens}-token proposals",
@@ -178,9 +192,10 @@ def service_figures(
             "proposals/s",
             "relabelling" if relabel_rate else "",
             relabel_rate,
-            ">= 0.8x relabelling",
+            times_baseline(0.8) if relabel_rate else "",
+            ceiling=ceiling,
         ),
-        Figure("HTTP p99, 16 clients", 1000 * sixteen.percentile(0.99), "ms", target="< 2,000"),
-        Figure("HTTP errors, all levels", sum(result.errors for result in results), "requests", target="0"),
+        Figure("HTTP p99, 16 clients", 1000 * sixteen.percentile(0.99), "ms", target=below(2000)),
+        Figure("HTTP errors, all levels", sum(result.errors for result in results), "requests", target=at_most(0)),
     ]
     return figures, results

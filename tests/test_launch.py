@@ -30,3 +30,12 @@ def test_environment_carries_an_absolute_model_path_and_workers(tmp_path, monkey
 def test_worker_count_is_left_to_the_environment_when_not_given():
     environment = service_environment(Path("/m"), workers=None, base={"AXISTAG_WORKERS": "2"})
     assert environment["AXISTAG_WORKERS"] == "2"
+
+
+def test_the_service_module_loads_without_torch():
+    """Every BentoML process imports the service; only the scoring worker needs torch, once it loads the model."""
+    import subprocess
+
+    check = "import sys, serving.service; print(sorted({'torch', 'transformers', 'sklearn'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True)
+    assert result.stdout.strip() == "[]"

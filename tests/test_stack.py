@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from model.baseline import TFIDF_FILES
 from model.folder import read_manifest
 from model.predictor import Predictor
 from model.probe import PROBE_FILE
@@ -66,7 +67,7 @@ def tiny_stack(tmp_path_factory, tiny_backbone, tiny_corpus):
 def test_the_folder_holds_three_members_and_the_out_of_fold_real_figures(tiny_stack):
     folder, manifest, _ = tiny_stack
     assert manifest["kind"] == "stack"
-    assert set(read_manifest(folder)["files"]) == {"adapter_and_head.safetensors", "tfidf_pipeline.skops", PROBE_FILE}
+    assert set(read_manifest(folder)["files"]) == {"adapter_and_head.safetensors", *TFIDF_FILES, PROBE_FILE}
     assert set(manifest["stack"]["combiner"]["weights"]) == set(MEMBERS)
     crossfit = manifest["real_sample"]["cross_fitted"]
     assert crossfit["folds"] == 5 and 0.0 <= crossfit["macro_f1"] <= 1.0

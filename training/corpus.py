@@ -15,13 +15,15 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import datasets
 import numpy as np
-import pandas as pd
 
 from model.axes import AXES, parse_labels, validate_labels
+
+if TYPE_CHECKING:  # loaded on first use: every `axistag` command imports this module, few read data
+    import datasets
+    import pandas as pd
 
 CORPUS_FIELDS: tuple[str, ...] = ("id", "text", "lang", "labels", "kind", "split")
 STAGED_FIELDS: tuple[str, ...] = tuple(f for f in CORPUS_FIELDS if f != "split")
@@ -33,6 +35,8 @@ FORMATS: dict[str, str] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv",
 
 def _features(columns: Sequence[str]) -> datasets.Features:
     """Explicit types, so empty label lists and empty files load with the same schema."""
+    import datasets
+
     types = {c: datasets.Value("string") for c in columns}
     types["labels"] = datasets.List(datasets.Value("string"))
     return datasets.Features({c: types[c] for c in columns})
@@ -40,6 +44,8 @@ def _features(columns: Sequence[str]) -> datasets.Features:
 
 def _to_dataset(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> datasets.Dataset:
     """Build column-wise: `Dataset.from_list` cannot type an empty list."""
+    import datasets
+
     data = {c: [row[c] for row in rows] for c in columns}
     return datasets.Dataset.from_dict(data, features=_features(columns))
 
@@ -96,6 +102,8 @@ def _detect_format(path: Path, format: str | None) -> str:
 
 def _read_frame(path: Path, fmt: str) -> pd.DataFrame:
     """Read the raw table; CSV cells stay strings so ids like `007` survive."""
+    import pandas as pd
+
     if fmt == "csv":
         return pd.read_csv(path, dtype=str, keep_default_na=False)
     if fmt == "parquet":

@@ -21,11 +21,10 @@ import numpy as np
 from safetensors.torch import load_file, save_file
 from sklearn.metrics import average_precision_score, f1_score
 from sklearn.model_selection import GroupKFold
-from sklearn.pipeline import Pipeline
 
 from eval.bootstrap import draw_resamples, percentile_interval, summary_samples
 from model.axes import AXES
-from model.baseline import PIPELINE_FILE, TfidfScorer, build_tfidf_pipeline, save_tfidf_pipeline
+from model.baseline import TfidfScorer, build_tfidf_pipeline
 from model.calibration import expected_calibration_error, sigmoid
 from model.folder import read_manifest, write_model_folder
 from model.probe import PROBE_FILE, LinearProbe, fit_probe
@@ -53,13 +52,13 @@ class Readings:
 
 @dataclass
 class CheapMembers:
-    tfidf: Pipeline
+    tfidf: TfidfScorer
     probe: LinearProbe
 
     def logits(self, texts: list[str], readings: Readings) -> dict[str, np.ndarray]:
         return {
             "transformer": readings.logits,
-            "tfidf": TfidfScorer(self.tfidf).logits(texts),
+            "tfidf": self.tfidf.logits(texts),
             "probe": self.probe.logits(readings.states),
         }
 
@@ -84,10 +83,10 @@ def fit_cheap_members(
     """TF-IDF (weights as whole repeats: its vocabulary counts them too) and the probe on the same items."""
     repeats = np.maximum(np.rint(weights), 1).astype(int)
     repeated_texts = [text for text, times in zip(texts, repeats, strict=True) for _ in range(times)]
-    tfidf = build_tfidf_pipeline(c=config.tfidf_c, seed=config.seed)
-    tfidf.fit(repeated_texts, np.repeat(targets, repeats, axis=0))
+    pipeline = build_tfidf_pipeline(c=config.tfidf_c, seed=config.seed)
+    pipeline.fit(repeated_texts, np.repeat(targets, repeats, axis=0))
     probe = fit_probe(readings.states, targets, weights, config.probe_layer, config.probe_c, config.seed)
-    return CheapMembers(tfidf, probe)
+    return CheapMembers(TfidfScorer.from_pipeline(pipeline), probe)
 
 
 def _select(readings: Readings, mask: np.ndarray) -> Readings:
@@ -271,7 +270,7 @@ def train_stack(
     manifest["training_seconds"] = round(member.manifest["training_seconds"] + time.time() - started, 1)
     writers = {
         WEIGHTS_FILE: lambda p: save_file(dict(member.weights), str(p)),
-        PIPELINE_FILE: lambda p: save_tfidf_pipeline(members.tfidf, p),
+        **members.tfidf.writers(),
         PROBE_FILE: members.probe.save,
     }
     write_model_folder(out, manifest, writers, render_model_card(manifest))

@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from safetensors.torch import save_file
-from sklearn.pipeline import Pipeline
 
 from axistag import __version__
 from model.axes import AXES, AXIS_DESCRIPTIONS
 from model.backbone import backbone_identity
-from model.baseline import PIPELINE_FILE, TfidfScorer, build_tfidf_pipeline, save_tfidf_pipeline
+from model.baseline import TfidfScorer, build_tfidf_pipeline
 from model.calibration import fit_temperature
 from model.classifier import trainable_state
 from model.ensemble import Blend, blend_logits
@@ -74,27 +73,23 @@ def base_manifest(name: str, kind: str, data: TrainingData, config: TrainConfig)
     }
 
 
-def fitted_tfidf(data: TrainingData, config: TrainConfig) -> tuple[Pipeline, np.ndarray]:
-    """The baseline pipeline fitted on train, and its validation logits."""
+def fitted_tfidf(data: TrainingData, config: TrainConfig) -> tuple[TfidfScorer, np.ndarray]:
+    """The baseline pipeline fitted on train, as the member that is stored, and that member's validation logits."""
     pipeline = build_tfidf_pipeline(c=config.tfidf_c, seed=config.seed)
     pipeline.fit(data.train.texts, data.train.targets)
-    return pipeline, TfidfScorer(pipeline).logits(data.validation.texts)
+    member = TfidfScorer.from_pipeline(pipeline)
+    return member, member.logits(data.validation.texts)
 
 
 def train_tfidf(data: TrainingData, config: TrainConfig, out: Path, name: str) -> dict:
     started = time.time()
-    pipeline, logits = fitted_tfidf(data, config)
+    member, logits = fitted_tfidf(data, config)
     manifest = {
         **base_manifest(name, "tfidf", data, config),
         **tune_on_validation(logits, data.validation.targets, config.seed),
         "training_seconds": round(time.time() - started, 1),
     }
-    write_model_folder(
-        out,
-        manifest,
-        {PIPELINE_FILE: lambda p: save_tfidf_pipeline(pipeline, p)},
-        render_model_card(manifest),
-    )
+    write_model_folder(out, manifest, member.writers(), render_model_card(manifest))
     return manifest
 
 
@@ -150,7 +145,7 @@ def train_ensemble(data: TrainingData, config: TrainConfig, out: Path, name: str
     """Both members on the same split; each is calibrated on validation before they are mixed."""
     member = fine_tuned_member(data, config, checkpoint_dir)
     started = time.time()
-    pipeline, tfidf_logits = fitted_tfidf(data, config)
+    tfidf, tfidf_logits = fitted_tfidf(data, config)
     targets = data.validation.targets
     blend = Blend(
         transformer_weight=config.ensemble_transformer_weight,
@@ -169,10 +164,7 @@ def train_ensemble(data: TrainingData, config: TrainConfig, out: Path, name: str
         **tune_on_validation(blend_logits(member.validation_logits, tfidf_logits, blend), targets, config.seed),
         "training_seconds": round(member.manifest["training_seconds"] + time.time() - started, 1),
     }
-    writers = {
-        WEIGHTS_FILE: lambda p: save_file(member.weights, str(p)),
-        PIPELINE_FILE: lambda p: save_tfidf_pipeline(pipeline, p),
-    }
+    writers = {WEIGHTS_FILE: lambda p: save_file(member.weights, str(p)), **tfidf.writers()}
     write_model_folder(out, manifest, writers, render_model_card(manifest))
     return manifest
 
