@@ -80,3 +80,16 @@ def test_config_file_and_overrides(tmp_path):
 def test_an_unknown_model_kind_is_refused_before_any_work():
     with pytest.raises(ValueError, match="unknown model kind 'bert'; known: transformer, tfidf, ensemble"):
         load_config(None, {"kind": "bert"})
+
+
+def test_real_texts_on_the_command_line_are_checked_before_any_work(tiny_corpus, tmp_path):
+    from typer.testing import CliRunner
+
+    from axistag.cli import app
+
+    base = ["train", "--data", str(tiny_corpus), "--out", str(tmp_path / "m")]
+    missing = CliRunner().invoke(app, [*base, "--kind", "stack", "--real", str(tmp_path / "absent.jsonl")])
+    assert missing.exit_code == 2 and "absent.jsonl does not exist" in missing.output
+    not_a_stack = CliRunner().invoke(app, [*base, "--kind", "tfidf", "--real", str(tiny_corpus)])
+    assert not_a_stack.exit_code == 2 and "for stacks only" in not_a_stack.output
+    assert not (tmp_path / "m").exists()
