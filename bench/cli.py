@@ -35,6 +35,7 @@ def bench(
     is met.
     """
     from bench.figures import Figure, print_table
+    from bench.machine import this_cpu
     from bench.texts import CORPUS, texts_of_tokens, texts_of_words
     from model.predictor import Predictor, default_model_path
     from training.corpus import load_corpus, multi_hot
@@ -59,6 +60,7 @@ def bench(
     texts = list(items["text"])
     speed_texts = texts_of_tokens(encoder.tokenizer, texts, tokens, n)
     typer.echo(f"model {folder} ({predictor.name} {predictor.version}); {n} corpus proposals of {tokens}±10% tokens")
+    typer.echo(f"CPU: {this_cpu()}")
     figures: list[Figure] = []
     ceiling = None
     if parts & {"inference", "relabel", "service"}:
@@ -95,4 +97,5 @@ def bench(
         figures += training_figures(corpus)
     print_table(figures, f"axistag bench: {folder}")
     if json_out:
-        json_out.write_text(json.dumps([figure.to_dict() for figure in figures], indent=2) + "\n")
+        document = {"cpu": this_cpu(), "figures": [figure.to_dict() for figure in figures]}
+        json_out.write_text(json.dumps(document, indent=2) + "\n")
