@@ -79,6 +79,7 @@ class Predictor:
         self.thresholds = np.asarray(manifest["thresholds"]["selected"], dtype=float)
         self.languages = set(manifest.get("languages", []))
         self.review_cut: float | None = manifest.get("review", {}).get("expected_mistakes_cut")
+        self.unusual_above: float | None = manifest.get("review", {}).get("unusual_above")
 
     @classmethod
     def load(cls, path: Path | str | None = None, precision: str | None = None) -> Predictor:
@@ -138,12 +139,22 @@ class Predictor:
     ) -> list[Prediction]:
         """Predictions in the order of `texts`; raises `DeadlinePassedError` once `deadline` has passed."""
         texts = list(texts)
-        probabilities = self.probabilities(texts, deadline)
+        probabilities, unusualness = self._scored(texts, deadline)
         languages = detect_languages(texts)
         return [
-            self._prediction(text, row, language, explain, deadline)
-            for text, row, language in zip(texts, probabilities, languages, strict=True)
+            self._prediction(text, row, language, explain, deadline, unusual=self._unusual(unusualness, index))
+            for index, (text, row, language) in enumerate(zip(texts, probabilities, languages, strict=True))
         ]
+
+    def _scored(self, texts: list[str], deadline: Deadline | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Calibrated scores, and how unlike the training texts each text reads where the scorer can tell (stacks)."""
+        if self.unusual_above is not None and hasattr(self.scorer, "logits_and_unusualness"):
+            logits, unusualness = self.scorer.logits_and_unusualness(texts, deadline)
+            return self.calibrated(logits), unusualness
+        return self.probabilities(texts, deadline), None
+
+    def _unusual(self, unusualness: np.ndarray | None, index: int) -> bool:
+        return unusualness is not None and bool(unusualness[index] > self.unusual_above)
 
     def predict_each(
         self, texts: Sequence[str], explain: bool = False, deadline: Deadline | None = None
@@ -183,11 +194,14 @@ class Predictor:
         explain: bool,
         deadline: Deadline | None,
         thresholds: np.ndarray | None = None,
+        unusual: bool = False,
     ) -> Prediction:
         thresholds = self.thresholds if thresholds is None else thresholds
         selected = row >= thresholds
         labels = [axis for axis, chosen in zip(self.axes, selected, strict=True) if chosen]
         reasons = self._review_reasons(text, row, thresholds, selected, language)
+        if unusual:
+            reasons.append("unlike the proposals the model learned from")
         return Prediction(
             scores={axis: float(score) for axis, score in zip(self.axes, row, strict=True)},
             thresholds={axis: float(t) for axis, t in zip(self.axes, thresholds, strict=True)},

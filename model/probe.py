@@ -27,8 +27,17 @@ class LinearProbe:
     intercepts: np.ndarray
 
     def logits(self, states: np.ndarray) -> np.ndarray:
-        standardised = (np.asarray(states, dtype=np.float32) - self.mean) / self.scale
-        return (standardised @ self.weights.T + self.intercepts).astype(np.float32)
+        return (self.standardised(states) @ self.weights.T + self.intercepts).astype(np.float32)
+
+    def unusualness(self, states: np.ndarray) -> np.ndarray:
+        """Root mean square of the standardised states: about 1 for texts like the training ones.
+
+        Proposals, corpus or real, stayed below 1.7; code, recipes, spam, invoices and sports news scored 2 to 3.3.
+        """
+        return np.sqrt(np.mean(self.standardised(states) ** 2, axis=1)).astype(np.float32)
+
+    def standardised(self, states: np.ndarray) -> np.ndarray:
+        return (np.asarray(states, dtype=np.float32) - self.mean) / self.scale
 
     def save(self, path: Path) -> None:
         from safetensors.numpy import save_file

@@ -58,11 +58,24 @@ class StackScorer:
         self.combiner = combiner
 
     def member_logits(self, texts: list[str], deadline: Deadline | None = None) -> dict[str, np.ndarray]:
+        return self.logits_and_states(texts, deadline)[0]
+
+    def logits_and_states(
+        self, texts: list[str], deadline: Deadline | None = None
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
         logits, states = self.transformer.logits_and_states(texts, self.probe.layer, deadline)
-        return {"transformer": logits, "tfidf": self.tfidf.logits(texts, deadline), "probe": self.probe.logits(states)}
+        tfidf = self.tfidf.logits(texts, deadline)
+        return {"transformer": logits, "tfidf": tfidf, "probe": self.probe.logits(states)}, states
 
     def logits(self, texts: list[str], deadline: Deadline | None = None) -> np.ndarray:
         return self.combiner.combine(self.member_logits(texts, deadline))
+
+    def logits_and_unusualness(
+        self, texts: list[str], deadline: Deadline | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The combined logits and how unlike the training texts each text reads (`LinearProbe.unusualness`)."""
+        members, states = self.logits_and_states(texts, deadline)
+        return self.combiner.combine(members), self.probe.unusualness(states)
 
 
 def check_probe_layer(manifest: dict, layer: int, source: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 from model.baseline import TFIDF_FILES
 from model.folder import read_manifest
 from model.predictor import Predictor
-from model.probe import PROBE_FILE
+from model.probe import PROBE_FILE, fit_probe
 from model.stack import MEMBERS, Combiner, StackScorer, check_probe_layer, fit_combiner
 from tests.fixtures import THREE_LANGUAGES, TINY_TRAINING
 
@@ -36,6 +36,15 @@ def test_the_fitted_combiner_trusts_the_member_that_knows_the_labels():
     combiner = fit_combiner(logits, targets, np.ones(len(targets)))
     assert combiner.weights["tfidf"] > 0.5
     assert abs(combiner.weights["transformer"]) < 0.2 and abs(combiner.weights["probe"]) < 0.2
+
+
+def test_the_probe_tells_how_unlike_its_training_states_a_text_reads():
+    rng = np.random.default_rng(2)
+    states = rng.normal(size=(400, 16))
+    targets = (states[:, :8] > 0).astype(int)
+    probe = fit_probe(states, targets, np.ones(len(states)), layer=1, c=1.0)
+    assert abs(float(np.median(probe.unusualness(states))) - 1.0) < 0.1
+    assert (probe.unusualness(states[:20] * 3 + 5) > 2.5).all()
 
 
 def test_a_probe_above_the_adapters_is_refused():
@@ -108,6 +117,16 @@ def test_the_predictor_scores_through_the_combined_members(tiny_stack):
     np.testing.assert_allclose(members["transformer"], scorer.transformer.logits(TEXTS), rtol=1e-5, atol=1e-5)
     expected = 1 / (1 + np.exp(-scorer.combiner.combine(members)))
     np.testing.assert_allclose(predictor.probabilities(TEXTS), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_text_unlike_the_training_texts_needs_review(tiny_stack, monkeypatch):
+    predictor = Predictor.load(tiny_stack[0])
+    assert predictor.unusual_above == tiny_stack[1]["review"]["unusual_above"] > 0
+    reason = "unlike the proposals the model learned from"
+    monkeypatch.setattr(predictor, "unusual_above", float("inf"))
+    assert all(reason not in p.review_reasons for p in predictor.predict(TEXTS))
+    monkeypatch.setattr(predictor, "unusual_above", 0.0)
+    assert all(reason in p.review_reasons and p.needs_review for p in predictor.predict(TEXTS))
 
 
 def test_a_stack_reuses_an_encoder_only_from_the_same_corpus(tiny_stack, tiny_corpus, tmp_path):

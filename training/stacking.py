@@ -40,6 +40,7 @@ from training.training_data import TrainingData
 
 ENCODER_KEYS = ("backbone", "lora", "windows", "window_comparison_validation_macro_f1", "history", "best_epoch")
 RESAMPLES = 1000
+UNUSUAL_QUANTILE = 0.99  # texts less usual than 99% of those the members learned from go to review
 
 
 @dataclass
@@ -250,10 +251,13 @@ def train_stack(
         "validation": _validation_block(members.logits(*validation), combiner, choice, data.validation.targets),
     }
     review_scores = sigmoid(combiner.combine(head_logits))
+    learned_from = _join(corpus[1], real_readings) if real else corpus[1]
     manifest["review"] = {
         "expected_mistakes_cut": review_cut(review_scores, review_scores >= np.asarray(choice.selected)),
         "share": REVIEW_SHARE,
         "chosen_on": "real texts, out-of-fold" if real else "the validation split",
+        "unusual_above": float(np.quantile(members.probe.unusualness(learned_from.states), UNUSUAL_QUANTILE)),
+        "unusual_quantile": UNUSUAL_QUANTILE,
     }
     if real:
         predictions = out_of_fold(crossfit, real, config.seed)
