@@ -72,6 +72,11 @@ def train(
         if not file.is_file():
             typer.echo(f"error: {file} does not exist", err=True)
             raise typer.Exit(2)
+    if settings.kind == "stack" and not real:
+        typer.echo(
+            "no --real texts: the TF-IDF member and the probe learn from the corpus alone, "
+            "the combiner and thresholds from its validation split"
+        )
     started = time.time()
     try:
         sample = _real_sample(real, settings, group_column)
