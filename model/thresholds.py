@@ -30,6 +30,10 @@ class ThresholdChoice:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def to_manifest(self) -> dict:
+        """What a model folder records: both schemes, the one in use and the thresholds it selects."""
+        return {**self.to_dict(), "selected": [float(t) for t in self.selected]}
+
 
 def macro_f1(probabilities: np.ndarray, targets: np.ndarray, thresholds: np.ndarray | float) -> float:
     predicted = (probabilities >= np.asarray(thresholds)).astype(int)

@@ -60,20 +60,18 @@ def render_model_card(manifest: dict) -> str:
         )
     if "calibrated_on" in manifest:
         sample, cross = manifest["calibrated_on"], manifest["calibrated_on"]["cross_fitted"]
-        files = ", ".join(f"`{entry['file']}`" for entry in sample["files"])
         lines.append(
             f"- **Recalibrated** from `{sample['from_model']['name']}` ({sample['from_model']['version']}) on "
-            f"{files} ({sample['items']} texts): out-of-fold "
+            f"{_files(sample)} ({sample['items']} texts): out-of-fold "
             f"macro-F1 {cross['before']['macro_f1']:.3f} before, {cross['after']['macro_f1']:.3f} after "
             f"({cross['folds']} grouped folds, seed {cross['seed']}); the figures below are the original training's."
         )
     if "real_sample" in manifest:
         sample, cross = manifest["real_sample"], manifest["real_sample"]["cross_fitted"]
-        files = ", ".join(f"`{entry['file']}`" for entry in sample["files"])
         low, high = cross["interval"]
         lines.append(
-            f"- **Real texts**: {files} ({sample['items']} texts) trained the TF-IDF member and the probe and fitted "
-            f"the combiner and thresholds, cross-fitted: out-of-fold macro-F1 {cross['macro_f1']:.3f} "
+            f"- **Real texts**: {_files(sample)} ({sample['items']} texts) trained the TF-IDF member and the probe "
+            f"and fitted the combiner and thresholds, cross-fitted: out-of-fold macro-F1 {cross['macro_f1']:.3f} "
             f"({low:.3f}-{high:.3f}), mean average precision {cross['mean_average_precision']:.3f} "
             f"({cross['folds']} grouped folds, seed {cross['seed']})."
         )
@@ -102,3 +100,7 @@ def _fitted_on(block: dict) -> str:
     if "real_items_out_of_fold" in block:
         return f"the out-of-fold logits of {block['real_items_out_of_fold']} real texts"
     return f"the {block['validation_items']} validation items"
+
+
+def _files(sample: dict) -> str:
+    return ", ".join(f"`{entry['file']}`" for entry in sample["files"])

@@ -103,7 +103,7 @@ def refit(predictor: Predictor, texts: list[str], targets: np.ndarray, groups, f
         "ece_before": expected_calibration_error(predictor.calibrated(logits), targets),
         "ece_after": expected_calibration_error(apply_calibration(logits, temperature, bias), targets),
     }
-    thresholds = {**choice.to_dict(), "selected": [float(t) for t in choice.selected]}
+    thresholds = choice.to_manifest()
     return Refit(calibration, thresholds, before, after, difference, folds, seed)
 
 

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 from safetensors.torch import load_file, save_file
-from sklearn.metrics import average_precision_score, f1_score
+from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold
 
 from eval.bootstrap import draw_resamples, percentile_interval, summary_samples
+from eval.metrics import axis_average_precision
 from model.axes import AXES
 from model.baseline import TfidfScorer, build_tfidf_pipeline
 from model.calibration import expected_calibration_error, sigmoid
@@ -37,6 +38,7 @@ from training.model_card import render_model_card
 from training.recalibrate import LabelledSample
 from training.train import FineTunedMember, base_manifest, fine_tuned_member
 from training.training_data import TrainingData
+from training.tuning import decision_figures
 
 ENCODER_KEYS = ("backbone", "lora", "windows", "window_comparison_validation_macro_f1", "history", "best_epoch")
 RESAMPLES = 1000
@@ -116,26 +118,36 @@ class CrossFit:
     real_logits: list[dict[str, np.ndarray]]
 
 
-def cross_fit(
-    corpus: tuple[list[str], Readings, np.ndarray],
-    real: LabelledSample,
-    real_readings: Readings,
-    config: TrainConfig,
-) -> CrossFit:
-    texts, readings, targets = corpus
+@dataclass
+class Corpus:
+    """The corpus training split as the cheap members see it."""
+
+    texts: list[str]
+    readings: Readings
+    targets: np.ndarray
+
+
+def fit_with_real(
+    corpus: Corpus, real: LabelledSample, real_readings: Readings, chosen: np.ndarray, config: TrainConfig
+) -> CheapMembers:
+    """The cheap members on the corpus and the `chosen` real texts, each of those weighted `real_weight`."""
+    return fit_cheap_members(
+        corpus.texts + [real.texts[i] for i in np.flatnonzero(chosen)],
+        _join(corpus.readings, _select(real_readings, chosen)),
+        np.vstack([corpus.targets, real.targets[chosen]]),
+        np.concatenate([np.ones(len(corpus.texts)), np.full(int(chosen.sum()), config.real_weight)]),
+        config,
+    )
+
+
+def cross_fit(corpus: Corpus, real: LabelledSample, real_readings: Readings, config: TrainConfig) -> CrossFit:
     folds = min(config.crossfit_folds, len(set(real.groups)))
     splitter = GroupKFold(folds, shuffle=True, random_state=config.crossfit_seed)
     result = CrossFit([], [])
-    for fit, held in splitter.split(real.texts, real.targets, real.groups):
-        members = fit_cheap_members(
-            texts + [real.texts[i] for i in fit],
-            _join(readings, _select(real_readings, fit)),
-            np.vstack([targets, real.targets[fit]]),
-            np.concatenate([np.ones(len(texts)), np.full(len(fit), config.real_weight)]),
-            config,
-        )
+    for _, held in splitter.split(real.texts, real.targets, real.groups):
         held_mask = np.zeros(len(real.texts), dtype=bool)
         held_mask[held] = True
+        members = fit_with_real(corpus, real, real_readings, ~held_mask, config)
         result.held.append(held_mask)
         result.real_logits.append(members.logits([real.texts[i] for i in held], _select(real_readings, held_mask)))
     return result
@@ -187,7 +199,7 @@ def out_of_fold_figures(crossfit: CrossFit, predictions: OutOfFold, real: Labell
         "macro_f1": float(f1_score(real.targets, predicted, average="macro", zero_division=0)),
         "interval": percentile_interval(summary_samples(real.targets, predicted, draws.counts)["macro_f1"]),
         "mean_average_precision": float(
-            np.mean([average_precision_score(real.targets[:, a], scores[:, a]) for a in range(len(AXES))])
+            np.mean([axis_average_precision(real.targets[:, a], scores[:, a]) for a in range(len(AXES))])
         ),
         "axes_per_text": {"predicted": float(predicted.sum(1).mean()), "true": float(real.targets.sum(1).mean())},
         "ece": expected_calibration_error(scores, real.targets),
@@ -216,27 +228,23 @@ def train_stack(
     def read(texts: list[str]) -> Readings:
         return Readings(*scorer.logits_and_states(texts, config.probe_layer))
 
-    corpus = (data.train.texts, read(data.train.texts), data.train.targets)
+    corpus = Corpus(data.train.texts, read(data.train.texts), data.train.targets)
     validation = (data.validation.texts, read(data.validation.texts))
-    real_readings = read(real.texts) if real else None
     if real:
-        texts, readings, targets = corpus
-        corpus_weights = np.ones(len(texts))
-        members = fit_cheap_members(
-            texts + real.texts,
-            _join(readings, real_readings),
-            np.vstack([targets, real.targets]),
-            np.concatenate([corpus_weights, np.full(len(real.texts), config.real_weight)]),
-            config,
-        )
+        real_readings = read(real.texts)
+        members = fit_with_real(corpus, real, real_readings, np.ones(len(real.texts), dtype=bool), config)
+        learned_from = _join(corpus.readings, real_readings)
         crossfit = cross_fit(corpus, real, real_readings, config)
         head_logits = _stacked(crossfit.real_logits)
         head_targets = np.vstack([real.targets[held] for held in crossfit.held])
     else:
-        members = fit_cheap_members(*corpus[:2], corpus[2], np.ones(len(corpus[0])), config)
+        members = fit_cheap_members(corpus.texts, corpus.readings, corpus.targets, np.ones(len(corpus.texts)), config)
+        learned_from = corpus.readings
         head_logits = members.logits(*validation)
         head_targets = data.validation.targets
     combiner, choice = fit_head(head_logits, head_targets, config.seed)
+    head_scores = sigmoid(combiner.combine(head_logits))
+    validation_predicted = sigmoid(combiner.combine(members.logits(*validation))) >= np.asarray(choice.selected)
     manifest = {
         **base_manifest(name, "stack", data, config),
         **member.manifest,
@@ -245,19 +253,18 @@ def train_stack(
             "method": "stacked: one weight per member and a bias, shared by the axes (logistic regression)",
             "temperature": 1.0,
             "bias": 0.0,
-            "ece_after": expected_calibration_error(sigmoid(combiner.combine(head_logits)), head_targets),
+            "ece_after": expected_calibration_error(head_scores, head_targets),
         },
-        "thresholds": {**choice.to_dict(), "selected": [float(t) for t in choice.selected]},
-        "validation": _validation_block(members.logits(*validation), combiner, choice, data.validation.targets),
-    }
-    review_scores = sigmoid(combiner.combine(head_logits))
-    learned_from = _join(corpus[1], real_readings) if real else corpus[1]
-    manifest["review"] = {
-        "expected_mistakes_cut": review_cut(review_scores, review_scores >= np.asarray(choice.selected)),
-        "share": REVIEW_SHARE,
-        "chosen_on": "real texts, out-of-fold" if real else "the validation split",
-        "unusual_above": float(np.quantile(members.probe.unusualness(learned_from.states), UNUSUAL_QUANTILE)),
-        "unusual_quantile": UNUSUAL_QUANTILE,
+        "thresholds": choice.to_manifest(),
+        # without real texts the combiner and thresholds were fitted on validation: not a test then
+        "validation": decision_figures(data.validation.targets, validation_predicted.astype(int)),
+        "review": {
+            "expected_mistakes_cut": review_cut(head_scores, head_scores >= np.asarray(choice.selected)),
+            "share": REVIEW_SHARE,
+            "chosen_on": "real texts, out-of-fold" if real else "the validation split",
+            "unusual_above": float(np.quantile(members.probe.unusualness(learned_from.states), UNUSUAL_QUANTILE)),
+            "unusual_quantile": UNUSUAL_QUANTILE,
+        },
     }
     if real:
         predictions = out_of_fold(crossfit, real, config.seed)
@@ -295,18 +302,4 @@ def _stack_block(config: TrainConfig, combiner: Combiner, data: TrainingData, re
         "combiner_fitted_on": (
             {"real_items_out_of_fold": real_items} if real else {"validation_items": len(data.validation.texts)}
         ),
-    }
-
-
-def _validation_block(
-    member_logits: dict[str, np.ndarray], combiner: Combiner, choice: ThresholdChoice, targets: np.ndarray
-) -> dict:
-    """Figures on the validation split (without real texts the combiner and thresholds were fitted on it)."""
-    predicted = (sigmoid(combiner.combine(member_logits)) >= np.asarray(choice.selected)).astype(int)
-    per_axis = f1_score(targets, predicted, average=None, zero_division=0)
-    return {
-        "items": len(targets),
-        "macro_f1": float(f1_score(targets, predicted, average="macro", zero_division=0)),
-        "micro_f1": float(f1_score(targets, predicted, average="micro", zero_division=0)),
-        "per_axis_f1": {axis: float(v) for axis, v in zip(AXES, per_axis, strict=True)},
     }

@@ -17,7 +17,6 @@ def tune_on_validation(logits: np.ndarray, targets: np.ndarray, seed: int) -> di
     calibrated = sigmoid(logits / temperature)
     choice = choose_thresholds(calibrated, targets, seed=seed)
     predicted = (calibrated >= np.asarray(choice.selected)).astype(int)
-    per_axis = f1_score(targets, predicted, average=None, zero_division=0)
     return {
         "calibration": {
             "method": "temperature scaling on validation",
@@ -25,13 +24,19 @@ def tune_on_validation(logits: np.ndarray, targets: np.ndarray, seed: int) -> di
             "ece_before": expected_calibration_error(raw, targets),
             "ece_after": expected_calibration_error(calibrated, targets),
         },
-        "thresholds": {**choice.to_dict(), "selected": [float(t) for t in choice.selected]},
-        "validation": {
-            "items": len(targets),
-            "macro_f1": float(f1_score(targets, predicted, average="macro", zero_division=0)),
-            "micro_f1": float(f1_score(targets, predicted, average="micro", zero_division=0)),
-            "per_axis_f1": {axis: float(v) for axis, v in zip(AXES, per_axis, strict=True)},
-        },
+        "thresholds": choice.to_manifest(),
+        "validation": decision_figures(targets, predicted),
+    }
+
+
+def decision_figures(targets: np.ndarray, predicted: np.ndarray) -> dict:
+    """Macro-, micro- and per-axis F1 of multi-hot decisions: a model folder's `validation` record."""
+    per_axis = f1_score(targets, predicted, average=None, zero_division=0)
+    return {
+        "items": len(targets),
+        "macro_f1": float(f1_score(targets, predicted, average="macro", zero_division=0)),
+        "micro_f1": float(f1_score(targets, predicted, average="micro", zero_division=0)),
+        "per_axis_f1": {axis: float(v) for axis, v in zip(AXES, per_axis, strict=True)},
     }
 
 
