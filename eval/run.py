@@ -166,7 +166,10 @@ def evaluate_models(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "code_version": code_version(),
         "bootstrap": {"resamples": resamples, "seed": seed, "confidence": CONFIDENCE},
-        "data": _data_block(data, models[0].predictor.axes, _language_source(data.languages)),
+        "data": {
+            **_data_block(data, models[0].predictor.axes, _language_source(data.languages)),
+            "scores": str(scores) if scores is not None else None,
+        },
         **blocks[0],
         "models": blocks,
         "comparison": [compare(assessments[0], other) for other in assessments[1:]],
@@ -206,6 +209,5 @@ def run_evaluation(
     """Load, evaluate and write; returns the metrics document."""
     data = load_evaluation_data(data_path, split, text_column, labels_column, id_column)
     evaluation = evaluate_models(model_paths, data, resamples, seed, errors_per_axis, progress, quote_texts, scores)
-    evaluation.document["data"]["scores"] = str(scores) if scores is not None else None
     write_report(Path(out), evaluation, data, per_item=quote_texts)
     return evaluation.document

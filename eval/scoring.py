@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -84,8 +85,6 @@ def scored_from_file(
 
     Every evaluated item must have a line; the predictor only turns each line into a prediction.
     """
-    import json
-
     by_id = {}
     for number, line in enumerate(Path(scores).read_text(encoding="utf-8").splitlines(), start=1):
         if line.strip():
