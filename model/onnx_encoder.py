@@ -6,6 +6,7 @@ re-check the fp32 graph against torch and open the int8 one. The caller drops th
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +50,8 @@ def graph_paths(classifier: AxisClassifier, layer: int, recipe: str) -> tuple[Pa
     folder = onnx_cache_dir() / weights_key(classifier.state_dict(), layer)
     fp32 = cached_file(folder / "fp32.onnx", lambda path: export_classifier(classifier, layer, path))
     check_export(classifier, layer, fp32)
-    int8 = cached_file(folder / f"{recipe}.onnx", lambda path: quantise(fp32, path, RECIPES[recipe]))
+    definition = hashlib.sha256(repr(RECIPES[recipe]).encode()).hexdigest()[:12]  # a changed recipe: a new file
+    int8 = cached_file(folder / f"{recipe}-{definition}.onnx", lambda path: quantise(fp32, path, RECIPES[recipe]))
     return fp32, int8
 
 

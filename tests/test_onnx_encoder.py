@@ -39,7 +39,8 @@ def test_only_the_first_load_exports_and_quantises(tiny_model, fresh_cache, monk
     first = Predictor.load(tiny_model, precision="int8").probabilities(TEXTS)
     [folder] = fresh_cache.iterdir()
     written = {path.name: path.stat().st_mtime_ns for path in folder.iterdir()}
-    assert set(written) == {"fp32.onnx", f"{SHIPPED_INT8}.onnx"}
+    assert len(written) == 2 and "fp32.onnx" in written
+    assert any(name.startswith(f"{SHIPPED_INT8}-") for name in written)
 
     def refuse(*_):
         raise AssertionError("the cached graph should have been reused")
