@@ -8,12 +8,21 @@ from multiprocessing import get_context
 from pathlib import Path
 
 
+def status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError(f"no {field} in /proc/self/status: memory figures need Linux")
+
+
 def peak_rss_mb() -> float:
     """This process's own peak resident memory (VmHWM): unlike ru_maxrss, not inherited from a larger parent."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024  # kB
-    raise RuntimeError("no VmHWM in /proc/self/status: peak memory needs Linux")
+    return status_mb("VmHWM")
+
+
+def resident_mb() -> float:
+    """This process's resident memory now (VmRSS)."""
+    return status_mb("VmRSS")
 
 
 def in_child(function: Callable[..., dict], *args) -> dict:

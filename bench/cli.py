@@ -27,6 +27,9 @@ def bench(
     seconds: Annotated[float, typer.Option(min=1, help="Duration of each HTTP concurrency level")] = 15.0,
     data: Annotated[Path | None, typer.Option(help="Corpus to read texts and the test split from")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write every figure to this file")] = None,
+    int8_recipes: Annotated[
+        bool, typer.Option("--int8-recipes", help="Measure every int8 quantisation recipe, not only the shipped one")
+    ] = False,
 ) -> None:
     """Measure inference precisions, relabelling (local and on Ray), the HTTP service and (on request) training.
 
@@ -35,8 +38,8 @@ def bench(
     is met.
     """
     from bench.figures import Figure, print_table
-    from bench.machine import this_cpu
     from bench.texts import CORPUS, texts_of_tokens, texts_of_words
+    from model.cpu_flags import this_cpu
     from model.predictor import Predictor, default_model_path
     from training.corpus import load_corpus, multi_hot
 
@@ -48,7 +51,7 @@ def bench(
     if unknown:
         raise typer.BadParameter(f"unknown part(s) {', '.join(sorted(unknown))}", param_hint="--only")
     folder = model or default_model_path()
-    predictor = Predictor.load(folder)
+    predictor = Predictor.load(folder, precision="fp32")
     encoder = predictor.encoder
     if encoder is None:
         kind = predictor.manifest["kind"]
@@ -66,13 +69,23 @@ def bench(
     if parts & {"inference", "relabel", "service"}:
         from bench.inference_precision import fp32_ceiling
 
-        ceiling, ceiling_rows = fp32_ceiling(encoder.classifier.encoder.config, tokens)
+        ceiling, ceiling_rows = fp32_ceiling(encoder.config, tokens)
         figures += ceiling_rows
     if "inference" in parts:
         from bench.inference_precision import precision_figures
+        from bench.real_oof import real_texts
+        from model.onnx_quantise import RECIPES
+        from model.precision import SHIPPED_INT8, resolve_precision
 
+        typer.echo(f"AXISTAG_PRECISION=auto: {resolve_precision('auto')} on this CPU; int8 is {SHIPPED_INT8}")
+        precisions = ["fp32", "bf16", "int8", *([r for r in RECIPES if r != SHIPPED_INT8] if int8_recipes else [])]
+        real = real_texts(predictor.manifest, corpus)
+        if isinstance(real, str):
+            typer.echo(f"real out-of-fold figures left out: {real}")
         test = items.select([i for i, split in enumerate(items["split"]) if split == "test"])
-        figures += precision_figures(folder, ceiling, speed_texts, tokens, list(test["text"]), multi_hot(test))
+        test_texts, test_targets = list(test["text"]), multi_hot(test)
+        real = None if isinstance(real, str) else real
+        figures += precision_figures(folder, ceiling, speed_texts, tokens, test_texts, test_targets, precisions, real)
     relabel_rate = None
     if "relabel" in parts:
         from bench.relabel_throughput import relabel_figures

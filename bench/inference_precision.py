@@ -1,11 +1,14 @@
-"""Inference speed and quality at fp32, bf16 and int8, and the fp32 ceiling of this machine.
+"""Inference speed, memory and quality at each precision, and the fp32 ceiling of this machine.
 
 For each precision: proposals per second on proposals of one token length (the predictor's own path:
-length-batched windows), macro-F1 on the corpus's test split, the share of test items whose selected axes
-equal the fp32 model's, and whether scoring the same 64 texts twice gives bit-identical scores. fp32 is the
-baseline of every ratio. The ceiling is a plain fp32 matrix product's speed divided by the encoder's
-floating-point operations per proposal: no implementation of the same network can beat it at fp32. The
-ceiling is measured once per run (`fp32_ceiling`) and every speed figure is given as a share of it.
+length-batched windows), resident memory once loaded (in a fresh process), macro-F1 on the corpus's test
+split, the share of test items whose selected axes equal the fp32 model's, whether scoring the same 64 texts
+twice gives bit-identical scores, and, for a stack whose real texts are at hand, macro-F1 on those texts
+out-of-fold (`bench.real_oof`). fp32 is the baseline of every ratio. The precisions are timed in turns on
+slices of the same texts, so that a change in the machine's load falls on all of them alike. The ceiling is a
+plain fp32 matrix product's speed divided by the encoder's floating-point operations per proposal: no
+implementation of the same network can beat it at fp32. It is measured once per run (`fp32_ceiling`) and
+every speed figure is given as a share of it.
 
     axistag bench --only inference
 """
@@ -20,19 +23,26 @@ import numpy as np
 import torch
 from sklearn.metrics import f1_score
 
+from bench.child import in_child, resident_mb
 from bench.figures import Figure, at_least, times_baseline
+from bench.real_oof import RealTexts
 from eval.metrics import decide
 from model.predictor import Predictor
-from model.transformer_scorer import PRECISIONS
+
+TURNS = 5  # slices of the speed texts; each precision scores every slice, one precision after the other
+INT8_SPEED_TARGET = 1.25  # int8 against the fp32 ceiling
 
 
-@dataclass(frozen=True)
+@dataclass
 class PrecisionRun:
     precision: str
-    proposals_per_s: float
-    test_macro_f1: float
-    selected: np.ndarray
-    repeatable: bool
+    predictor: Predictor
+    seconds: float = 0.0
+    loaded_mb: float = 0.0
+    test_macro_f1: float = 0.0
+    selected: np.ndarray | None = None
+    repeatable: bool = False
+    real_macro_f1: float | None = None
 
 
 def encoder_gflop(config, tokens: int) -> float:
@@ -53,25 +63,6 @@ def matmul_gflops(size: int = 1024, seconds: float = 2.0) -> float:
     return 2 * size**3 * count / (time.perf_counter() - started) / 1e9
 
 
-def measure(model: Path, precision: str, speed_texts: list[str], test_texts: list[str], targets) -> PrecisionRun:
-    predictor = Predictor.load(model, precision=precision)
-    predictor.probabilities(speed_texts[:16])  # first calls allocate and pick kernels
-    started = time.perf_counter()
-    predictor.probabilities(speed_texts)
-    seconds = time.perf_counter() - started
-    scores = predictor.probabilities(test_texts)
-    sample = test_texts[:64]
-    repeatable = bool(np.array_equal(predictor.probabilities(sample), predictor.probabilities(sample)))
-    selected = decide(scores, predictor.thresholds)
-    return PrecisionRun(
-        precision=precision,
-        proposals_per_s=len(speed_texts) / seconds,
-        test_macro_f1=float(f1_score(targets, selected, average="macro", zero_division=0)),
-        selected=selected,
-        repeatable=repeatable,
-    )
-
-
 def fp32_ceiling(encoder_config, tokens: int) -> tuple[float, list[Figure]]:
     """This machine's fp32 ceiling in proposals of `tokens` tokens per second, and the figures that show it."""
     gflops = matmul_gflops()
@@ -82,44 +73,66 @@ def fp32_ceiling(encoder_config, tokens: int) -> tuple[float, list[Figure]]:
     ]
 
 
+def loaded_memory(model: str, precision: str) -> dict:
+    """Resident memory of a fresh process once it has loaded the model and scored one text (run in a child)."""
+    predictor = Predictor.load(model, precision=precision)
+    predictor.probabilities(["A first text allocates the buffers every later batch reuses."])
+    return {"rss_mb": resident_mb()}
+
+
+def time_in_turns(runs: list[PrecisionRun], texts: list[str]) -> None:
+    """Each run's seconds for all `texts`, scored slice by slice with the precisions taking turns."""
+    for run in runs:
+        run.predictor.probabilities(texts[:16])  # first calls allocate and pick kernels
+    for turn in range(TURNS):
+        chunk = texts[turn::TURNS]
+        for run in runs:
+            started = time.perf_counter()
+            run.predictor.probabilities(chunk)
+            run.seconds += time.perf_counter() - started
+
+
+def score_test(run: PrecisionRun, test_texts: list[str], targets) -> None:
+    scores = run.predictor.probabilities(test_texts)
+    sample = test_texts[:64]
+    run.repeatable = bool(np.array_equal(run.predictor.probabilities(sample), run.predictor.probabilities(sample)))
+    run.selected = decide(scores, run.predictor.thresholds)
+    run.test_macro_f1 = float(f1_score(targets, run.selected, average="macro", zero_division=0))
+
+
+def score_real(runs: list[PrecisionRun], real: RealTexts) -> None:
+    """Real out-of-fold macro-F1 per precision, every fold's fitting on the fp32 run's readings."""
+    corpus, fp32 = real.fp32_readings(runs[0].predictor.encoder)
+    for run in runs:
+        held = fp32 if run is runs[0] else real.readings(run.predictor.encoder, real.sample.texts)
+        run.real_macro_f1 = real.macro_f1(corpus, fp32, held)
+
+
 def precision_figures(
-    model: Path, ceiling: float, speed_texts: list[str], tokens: int, test_texts: list[str], targets
+    model: Path,
+    ceiling: float,
+    speed_texts: list[str],
+    tokens: int,
+    test_texts: list[str],
+    targets,
+    precisions: list[str],
+    real: RealTexts | None = None,
 ) -> list[Figure]:
-    """Each precision's speed against the fp32 `ceiling` (proposals/s) measured in the same run, and quality."""
-    runs = [measure(model, precision, speed_texts, test_texts, targets) for precision in PRECISIONS]
+    """Each precision's speed against fp32 and the fp32 `ceiling` (proposals/s) measured in the same run, and quality.
+
+    `precisions` starts with fp32, the baseline of every comparison.
+    """
+    runs = [PrecisionRun(precision, Predictor.load(model, precision=precision)) for precision in precisions]
+    time_in_turns(runs, speed_texts)
+    for run in runs:
+        run.loaded_mb = in_child(loaded_memory, str(model), run.precision)["rss_mb"]
+        score_test(run, test_texts, targets)
+    if real is not None:
+        score_real(runs, real)
     base = runs[0]
     figures = []
     for run in runs:
-        label = f"inference {run.precision}, {tokens}-token proposals"
-        target = times_baseline(0.9) if run is base else ""
-        figures.append(
-            Figure(label, run.proposals_per_s, "proposals/s", "fp32 ceiling", ceiling, target, ceiling=ceiling)
-        )
-        if run is base:
-            figures.append(Figure("test macro-F1, fp32", run.test_macro_f1, ""))
-            continue
-        figures += [
-            Figure(
-                f"inference {run.precision} against fp32",
-                run.proposals_per_s,
-                "proposals/s",
-                "fp32",
-                base.proposals_per_s,
-                ceiling=ceiling,
-            ),
-            Figure(
-                f"test macro-F1 change, {run.precision}",
-                100 * (run.test_macro_f1 - base.test_macro_f1),
-                "points",
-                target=at_least(-0.5),
-            ),
-            Figure(
-                f"test items with fp32's labels, {run.precision}",
-                100 * float((run.selected == base.selected).all(axis=1).mean()),
-                "%",
-                target=at_least(99),
-            ),
-        ]
+        figures += run_figures(run, base, len(speed_texts), tokens, ceiling)
     figures.append(
         Figure(
             "precisions scoring identically twice",
@@ -128,4 +141,44 @@ def precision_figures(
             target=at_least(len(runs)),
         )
     )
+    return figures
+
+
+def run_figures(run: PrecisionRun, base: PrecisionRun, texts: int, tokens: int, ceiling: float) -> list[Figure]:
+    speed = texts / run.seconds
+    int8 = run.precision.startswith("int8")
+    target = times_baseline(0.9) if run is base else times_baseline(INT8_SPEED_TARGET) if int8 else ""
+    label = f"inference {run.precision}, {tokens}-token proposals"
+    figures = [Figure(label, speed, "proposals/s", "fp32 ceiling", ceiling, target, ceiling=ceiling)]
+    memory = Figure(f"memory when loaded, {run.precision}", run.loaded_mb, "MB")
+    if run is base:
+        figures += [memory, Figure("test macro-F1, fp32", run.test_macro_f1, "")]
+        if run.real_macro_f1 is not None:
+            figures.append(Figure("real out-of-fold macro-F1, fp32", run.real_macro_f1, ""))
+        return figures
+    figures += [
+        Figure(f"inference {run.precision} against fp32", speed, "proposals/s", "fp32", texts / base.seconds),
+        Figure(memory.name, memory.value, "MB", "fp32", base.loaded_mb),
+        Figure(
+            f"test macro-F1 change, {run.precision}",
+            100 * (run.test_macro_f1 - base.test_macro_f1),
+            "points",
+            target=at_least(-0.5),
+        ),
+        Figure(
+            f"test items with fp32's labels, {run.precision}",
+            100 * float((run.selected == base.selected).all(axis=1).mean()),
+            "%",
+            target=at_least(99),
+        ),
+    ]
+    if run.real_macro_f1 is not None:
+        figures.append(
+            Figure(
+                f"real out-of-fold macro-F1 change, {run.precision}",
+                100 * (run.real_macro_f1 - base.real_macro_f1),
+                "points",
+                target=at_least(-0.5),
+            )
+        )
     return figures

@@ -57,7 +57,7 @@ def naive_run(model: str, texts: list[str]) -> dict:
 
     from model.predictor import Predictor
 
-    predictor = Predictor.load(model)
+    predictor = Predictor.load(model, precision="fp32")  # the naive loop is plain torch
     encoder = predictor.encoder
     tokenizer, classifier, settings = encoder.tokenizer, encoder.classifier, encoder.windows
     tfidf = getattr(predictor.scorer, "tfidf", None)  # an ensemble's other member is scored the same way

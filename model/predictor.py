@@ -83,7 +83,7 @@ class Predictor:
 
     @classmethod
     def load(cls, path: Path | str | None = None, precision: str | None = None) -> Predictor:
-        """`precision` (fp32, bf16 or int8; default $AXISTAG_PRECISION or fp32) applies to transformer models."""
+        """`precision` (auto, fp32, bf16 or int8; default $AXISTAG_PRECISION or auto) applies to encoder models."""
         folder = Path(path) if path else default_model_path()
         manifest = read_manifest(folder)
         if tuple(manifest["axes"]) != AXES:
@@ -93,7 +93,7 @@ class Predictor:
             from model.baseline import load_tfidf_scorer
 
             return cls(load_tfidf_scorer(folder), manifest)
-        precision = precision or os.environ.get("AXISTAG_PRECISION", "fp32")
+        precision = precision or os.environ.get("AXISTAG_PRECISION", "auto")
         if kind == "ensemble":
             from model.ensemble import load_ensemble_scorer
 

@@ -91,7 +91,7 @@ def load_stack_scorer(folder: Path, manifest: dict, precision: str = "fp32") -> 
     layer = int(stack["probe_layer"])
     check_probe_layer(manifest, layer, str(folder))
     return StackScorer(
-        load_transformer_scorer(folder, manifest, precision),
+        load_transformer_scorer(folder, manifest, precision, state_layer=layer),
         load_tfidf_scorer(folder),
         load_probe(folder, layer),
         Combiner(dict(stack["combiner"]["weights"]), float(stack["combiner"]["bias"])),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,8 @@ from safetensors.torch import load_file
 from model.backbone import BackboneError, backbone_identity, load_backbone
 from model.classifier import AxisClassifier, LoraSettings, add_lora, bert_of, merge_lora
 from model.deadline import Deadline, check
+from model.onnx_encoder import OnnxEncoder, onnx_encoder
+from model.precision import int8_recipe, resolve_precision
 from model.windowing import WindowSettings, aggregate, encode_windows, length_batches, pad_batch
 
 WEIGHTS_FILE = "adapter_and_head.safetensors"
@@ -18,18 +21,6 @@ WEIGHTS_FILE = "adapter_and_head.safetensors"
 # 10-10.4 for batches of 32 (`axistag bench`): smaller activations stay in cache. Length sorting keeps padding low.
 MAX_BATCH = 8
 MAX_TOKENS_PER_BATCH = 4096
-PRECISIONS = ("fp32", "bf16", "int8")
-
-
-def with_precision(classifier: AxisClassifier, precision: str) -> AxisClassifier:
-    """int8: dynamic quantisation of every linear layer (weights int8, activations quantised on the fly)."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
-    if precision == "int8":
-        from torch.ao.quantization import quantize_dynamic
-
-        return quantize_dynamic(classifier, {torch.nn.Linear}, dtype=torch.qint8)
-    return classifier
 
 
 def with_compact_embeddings(classifier: AxisClassifier) -> AxisClassifier:
@@ -54,13 +45,39 @@ def with_own_weights(classifier: AxisClassifier) -> AxisClassifier:
 
 
 class TransformerScorer:
-    """Scores texts with an `AxisClassifier`; long texts are split into overlapping windows."""
+    """Scores texts with an `AxisClassifier` in torch, or its ONNX Runtime int8 version (`onnx`).
 
-    def __init__(self, classifier: AxisClassifier, tokenizer, windows: WindowSettings, precision: str = "fp32") -> None:
-        self.classifier = with_precision(classifier.eval(), precision)
+    Long texts are split into overlapping windows.
+    """
+
+    def __init__(
+        self,
+        classifier: AxisClassifier | None,
+        tokenizer,
+        windows: WindowSettings,
+        precision: str = "fp32",
+        onnx: OnnxEncoder | None = None,
+    ) -> None:
+        if (classifier is None) == (onnx is None):
+            raise ValueError("a transformer scorer runs either a torch classifier or an ONNX encoder")
+        self.classifier = classifier.eval() if classifier is not None else None
+        self.onnx = onnx
         self.tokenizer = tokenizer
         self.windows = windows
         self.precision = precision
+
+    @property
+    def n_labels(self) -> int:
+        return self.onnx.n_labels if self.onnx else self.classifier.head.out_features
+
+    @property
+    def hidden_size(self) -> int:
+        return self.onnx.hidden_size if self.onnx else self.classifier.head.in_features
+
+    @property
+    def config(self):
+        """The encoder's configuration (layers, widths)."""
+        return self.onnx.config if self.onnx else bert_of(self.classifier).config
 
     def window_outputs(
         self, windows: list[list[int]], deadline: Deadline | None = None, layer: int | None = None
@@ -69,15 +86,22 @@ class TransformerScorer:
 
         `deadline` is checked before each model batch, so a caller gone stops the work.
         """
-        logits = np.zeros((len(windows), self.classifier.head.out_features), dtype=np.float32)
-        states = None if layer is None else np.zeros((len(windows), self.classifier.head.in_features), np.float32)
+        if self.onnx and layer not in (None, self.onnx.layer):
+            raise ValueError(f"the ONNX encoder gives the states of layer {self.onnx.layer}, not {layer}")
+        logits = np.zeros((len(windows), self.n_labels), dtype=np.float32)
+        states = None if layer is None else np.zeros((len(windows), self.hidden_size), np.float32)
         lengths = [len(window) for window in windows]
         bf16 = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16")
         with torch.inference_mode(), bf16:
             for batch in length_batches(lengths, MAX_BATCH, MAX_TOKENS_PER_BATCH):
                 check(deadline)
                 ids, mask = pad_batch([windows[i] for i in batch], self.tokenizer.pad_token_id)
-                if states is None:
+                if self.onnx:
+                    batch_logits, pooled = self.onnx.run(ids.numpy(), mask.numpy())
+                    logits[batch] = batch_logits
+                    if states is not None:
+                        states[batch] = pooled
+                elif states is None:
                     logits[batch] = self.classifier(ids, mask).float().numpy()
                 else:
                     batch_logits, pooled = self.classifier.logits_and_pooled_state(ids, mask, layer)
@@ -89,7 +113,7 @@ class TransformerScorer:
 
     def logits(self, texts: list[str], deadline: Deadline | None = None) -> np.ndarray:
         if not texts:
-            return np.zeros((0, self.classifier.head.out_features), dtype=np.float32)
+            return np.zeros((0, self.n_labels), dtype=np.float32)
         encoded = encode_windows(self.tokenizer, texts, self.windows)
         per_window = self.window_logits(encoded.input_ids, deadline)
         return aggregate(per_window, encoded.owner, len(texts), self.windows.aggregation)
@@ -99,23 +123,49 @@ class TransformerScorer:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per text, its logits and its windows' pooled hidden states at `layer`, averaged: one forward pass."""
         if not texts:
-            empty = np.zeros((0, self.classifier.head.out_features), dtype=np.float32)
-            return empty, np.zeros((0, self.classifier.head.in_features), dtype=np.float32)
+            return np.zeros((0, self.n_labels), dtype=np.float32), np.zeros((0, self.hidden_size), dtype=np.float32)
         encoded = encode_windows(self.tokenizer, texts, self.windows)
         per_window, states = self.window_outputs(encoded.input_ids, deadline, layer)
         logits = aggregate(per_window, encoded.owner, len(texts), self.windows.aggregation)
         return logits, aggregate(states, encoded.owner, len(texts), "mean")
 
 
-def load_transformer_scorer(folder: Path, manifest: dict, precision: str = "fp32") -> TransformerScorer:
+def load_transformer_scorer(
+    folder: Path, manifest: dict, precision: str = "fp32", state_layer: int | None = None
+) -> TransformerScorer:
     """Rebuild the classifier on its recorded backbone, refusing a backbone that is not the same one."""
-    return build_transformer_scorer(manifest, load_file(Path(folder) / WEIGHTS_FILE), precision, str(folder))
+    weights = load_file(Path(folder) / WEIGHTS_FILE)
+    return build_transformer_scorer(manifest, weights, precision, str(folder), state_layer)
 
 
 def build_transformer_scorer(
-    manifest: dict, weights: dict[str, torch.Tensor], precision: str = "fp32", source: str = "the model"
+    manifest: dict,
+    weights: dict[str, torch.Tensor],
+    precision: str = "fp32",
+    source: str = "the model",
+    state_layer: int | None = None,
 ) -> TransformerScorer:
-    """The scorer from a manifest's backbone, adapter and window settings and the trained weights."""
+    """The scorer from a manifest's backbone, adapter and window settings and the trained weights.
+
+    `precision` may be `auto` (see `model.precision`). An int8 scorer's graph gives the pooled states of
+    `state_layer` (default: the last layer) along with the logits; its torch model is freed once it is built.
+    """
+    precision = resolve_precision(precision)
+    classifier, tokenizer = merged_classifier(manifest, weights, source)
+    windows = WindowSettings(**manifest["windows"])
+    recipe = int8_recipe(precision)
+    if recipe is None:
+        with_own_weights(with_compact_embeddings(classifier))
+        return TransformerScorer(classifier, tokenizer, windows, precision)
+    layer = bert_of(classifier).config.num_hidden_layers if state_layer is None else state_layer
+    encoder = onnx_encoder(classifier, layer, recipe)
+    del classifier
+    gc.collect()  # the torch model and its memory-mapped backbone file go now, not at some later collection
+    return TransformerScorer(None, tokenizer, windows, precision, onnx=encoder)
+
+
+def merged_classifier(manifest: dict, weights: dict[str, torch.Tensor], source: str) -> tuple[AxisClassifier, object]:
+    """The classifier in fp32 with its adapters folded in, and the backbone's tokenizer."""
     recorded = manifest["backbone"]
     identity = backbone_identity(recorded["name"])
     if identity.sha256 != recorded["sha256"]:
@@ -136,5 +186,4 @@ def build_transformer_scorer(
         )
     if lora:
         merge_lora(classifier)
-    with_own_weights(with_compact_embeddings(classifier))
-    return TransformerScorer(classifier, tokenizer, WindowSettings(**manifest["windows"]), precision)
+    return classifier.eval(), tokenizer

@@ -28,6 +28,8 @@ def isolated_home(tmp_path_factory) -> Path:
     """Tests never write into the user's cache, except the real backbone which is costly to rebuild."""
     home = tmp_path_factory.mktemp("axistag-home")
     os.environ.setdefault("AXISTAG_HOME", str(home))
+    # Tests reach into the torch model; the ONNX Runtime int8 path (`auto` on VNNI/AMX CPUs) has its own tests.
+    os.environ.setdefault("AXISTAG_PRECISION", "fp32")
     return Path(os.environ["AXISTAG_HOME"])
 
 

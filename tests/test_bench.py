@@ -13,7 +13,6 @@ from axistag.cli import app
 from bench.figures import Figure, at_most, below, times_baseline
 from bench.inference_precision import encoder_gflop
 from bench.load_service import LevelResult
-from bench.machine import describe_cpu
 from bench.texts import texts_of_tokens, texts_of_words
 from training.corpus import load_corpus
 
@@ -86,12 +85,6 @@ def test_bench_measures_every_precision_on_the_tiny_model(tiny_model, tiny_corpu
     assert fp32["baseline"] == ceiling and fp32["of_ceiling"] == pytest.approx(fp32["value"] / ceiling)
     assert fp32["target"] == ">= 0.9x fp32 ceiling" and fp32["met"] in (True, False)
     assert "axistag bench" in result.output
-
-
-def test_the_cpu_line_names_the_instruction_sets_that_decide_precision_speed():
-    cpuinfo = "model name\t: Some Xeon\nflags\t\t: fpu sse avx2 avx512f avx512_vnni\n"
-    assert describe_cpu(cpuinfo, 2) == "Some Xeon, 2 cores, AVX2, AVX-512, AVX-512 VNNI"
-    assert describe_cpu("model name : Old one\nflags : sse\n", 4).startswith("Old one, 4 cores, none of AVX2")
 
 
 def test_bench_refuses_an_unknown_part(tiny_model):

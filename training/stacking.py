@@ -112,10 +112,15 @@ def fit_head(member_logits: dict[str, np.ndarray], targets: np.ndarray, seed: in
 
 @dataclass
 class CrossFit:
-    """Per real fold: the held-out mask, and that fold's member logits from members fitted without it."""
+    """Per real fold: the held-out mask, and that fold's member logits from members fitted without it.
+
+    `scored_logits` are the same members' logits from the readings the held fold is scored with: the fp32
+    readings of `real_logits` unless `cross_fit` was given others (an int8 encoder's, say).
+    """
 
     held: list[np.ndarray]
     real_logits: list[dict[str, np.ndarray]]
+    scored_logits: list[dict[str, np.ndarray]]
 
 
 @dataclass
@@ -140,16 +145,28 @@ def fit_with_real(
     )
 
 
-def cross_fit(corpus: Corpus, real: LabelledSample, real_readings: Readings, config: TrainConfig) -> CrossFit:
+def cross_fit(
+    corpus: Corpus,
+    real: LabelledSample,
+    real_readings: Readings,
+    config: TrainConfig,
+    held_readings: Readings | None = None,
+) -> CrossFit:
+    """Members fitted on `real_readings` of the other folds; each held fold also scored from `held_readings`."""
     folds = min(config.crossfit_folds, len(set(real.groups)))
     splitter = GroupKFold(folds, shuffle=True, random_state=config.crossfit_seed)
-    result = CrossFit([], [])
+    result = CrossFit([], [], [])
     for _, held in splitter.split(real.texts, real.targets, real.groups):
         held_mask = np.zeros(len(real.texts), dtype=bool)
         held_mask[held] = True
         members = fit_with_real(corpus, real, real_readings, ~held_mask, config)
+        held_texts = [real.texts[i] for i in held]
         result.held.append(held_mask)
-        result.real_logits.append(members.logits([real.texts[i] for i in held], _select(real_readings, held_mask)))
+        result.real_logits.append(members.logits(held_texts, _select(real_readings, held_mask)))
+        scored = result.real_logits[-1]
+        if held_readings is not None:
+            scored = members.logits(held_texts, _select(held_readings, held_mask))
+        result.scored_logits.append(scored)
     return result
 
 
@@ -175,7 +192,7 @@ def out_of_fold(crossfit: CrossFit, real: LabelledSample, seed: int) -> OutOfFol
         logits = _stacked([crossfit.real_logits[j] for j in others])
         targets = np.vstack([real.targets[crossfit.held[j]] for j in others])
         combiner, choice = fit_head(logits, targets, seed)
-        scores[held] = sigmoid(combiner.combine(crossfit.real_logits[k]))
+        scores[held] = sigmoid(combiner.combine(crossfit.scored_logits[k]))
         thresholds[held] = choice.selected
     return OutOfFold(scores, thresholds)
 

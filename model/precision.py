@@ -1,0 +1,28 @@
+"""Which precision a model loads at: `auto` takes int8 where the CPU multiplies int8 faster than fp32.
+
+int8 runs the encoder with ONNX Runtime (`model.onnx_encoder`); fp32 and bf16 run it with torch. Without
+int8 dot-product instructions (VNNI, AMX) int8 products gain little over fp32 ones, so `auto` stays fp32.
+"""
+
+from __future__ import annotations
+
+from model.cpu_flags import has_fast_int8, read_cpuinfo
+from model.onnx_quantise import RECIPES
+
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+# The int8 recipe `int8` stands for: within 0.5 macro-F1 points of fp32 on corpus test and real texts.
+SHIPPED_INT8 = "int8-gather"
+
+
+def resolve_precision(requested: str, cpuinfo: str | None = None) -> str:
+    """fp32, bf16, int8 or an int8 recipe's name; `auto` is decided by `cpuinfo` (default: this machine's)."""
+    if requested == "auto":
+        return "int8" if has_fast_int8(read_cpuinfo() if cpuinfo is None else cpuinfo) else "fp32"
+    if requested not in PRECISIONS and requested not in RECIPES:
+        raise ValueError(f"unknown precision {requested!r}; choose one of {', '.join((*PRECISIONS, *RECIPES))}")
+    return requested
+
+
+def int8_recipe(precision: str) -> str | None:
+    """The quantisation recipe a resolved precision runs with; None for the torch precisions."""
+    return SHIPPED_INT8 if precision == "int8" else precision if precision in RECIPES else None

@@ -1,0 +1,34 @@
+"""Which precision a load uses: `auto` decides by the CPU's int8 instructions."""
+
+from __future__ import annotations
+
+import pytest
+
+from model.onnx_quantise import RECIPES
+from model.precision import SHIPPED_INT8, int8_recipe, resolve_precision
+
+SAPPHIRE_RAPIDS = "model name : Xeon\nflags : avx2 avx512f avx512_vnni avx512_bf16 amx_tile amx_int8\n"
+OLD_XEON = "model name : Xeon\nflags : avx2 avx512f\n"
+
+
+def test_auto_is_int8_only_where_the_cpu_multiplies_int8_fast():
+    assert resolve_precision("auto", SAPPHIRE_RAPIDS) == "int8"
+    assert resolve_precision("auto", "flags : avx2 avx_vnni\n") == "int8"
+    assert resolve_precision("auto", OLD_XEON) == "fp32"
+    assert resolve_precision("auto", "") == "fp32"
+
+
+def test_an_explicit_precision_is_kept_whatever_the_cpu():
+    for precision in ("fp32", "bf16", "int8", *RECIPES):
+        assert resolve_precision(precision, OLD_XEON) == precision
+
+
+def test_an_unknown_precision_is_refused():
+    with pytest.raises(ValueError, match="unknown precision 'fp8'"):
+        resolve_precision("fp8", SAPPHIRE_RAPIDS)
+
+
+def test_int8_runs_the_shipped_recipe_and_torch_precisions_none():
+    assert int8_recipe("int8") == SHIPPED_INT8 in RECIPES
+    assert all(int8_recipe(recipe) == recipe for recipe in RECIPES)
+    assert int8_recipe("fp32") is None and int8_recipe("bf16") is None
