@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from model.cpu_flags import cpu_flags, describe_cpu, has_fast_int8
+from model.cpu_flags import cpu_flags, describe_cpu, has_fast_bf16, has_fast_int8
 
 TWO_PROCESSORS = "processor : 0\nmodel name : Some Xeon\nflags : sse avx2\n\nprocessor : 1\nflags : sse avx2 amx_tile\n"
 
@@ -24,3 +24,9 @@ def test_int8_is_fast_only_with_an_int8_dot_product_instruction():
     assert has_fast_int8("flags : avx2 amx_tile amx_int8\n")
     assert not has_fast_int8("flags : avx2 avx512f avx512_bf16\n")
     assert not has_fast_int8("")
+
+
+def test_bf16_is_fast_only_with_amx_bf16_tiles():
+    assert has_fast_bf16("flags : avx2 avx512_bf16 amx_tile amx_bf16 amx_int8\n")
+    assert not has_fast_bf16("flags : avx2 avx512f avx512_bf16\n")  # bf16 conversions, no bf16 matrix unit
+    assert not has_fast_bf16("")

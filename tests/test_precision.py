@@ -1,4 +1,4 @@
-"""Which precision a load uses: `auto` decides by the CPU's int8 instructions."""
+"""Which precision a load uses: `auto` decides by the CPU's bf16 and int8 instructions."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import pytest
 from model.onnx_quantise import RECIPES
 from model.precision import SHIPPED_INT8, int8_recipe, resolve_precision
 
-SAPPHIRE_RAPIDS = "model name : Xeon\nflags : avx2 avx512f avx512_vnni avx512_bf16 amx_tile amx_int8\n"
+SAPPHIRE_RAPIDS = "model name : Xeon\nflags : avx2 avx512f avx512_vnni avx512_bf16 amx_tile amx_bf16 amx_int8\n"
+CASCADE_LAKE = "model name : Xeon\nflags : avx2 avx512f avx512_vnni\n"
 OLD_XEON = "model name : Xeon\nflags : avx2 avx512f\n"
 
 
-def test_auto_is_int8_only_where_the_cpu_multiplies_int8_fast():
-    assert resolve_precision("auto", SAPPHIRE_RAPIDS) == "int8"
+def test_auto_is_bf16_with_amx_tiles_and_int8_only_where_the_cpu_multiplies_int8_fast():
+    assert resolve_precision("auto", SAPPHIRE_RAPIDS) == "bf16"
+    assert resolve_precision("auto", CASCADE_LAKE) == "int8"
     assert resolve_precision("auto", "flags : avx2 avx_vnni\n") == "int8"
     assert resolve_precision("auto", OLD_XEON) == "fp32"
     assert resolve_precision("auto", "") == "fp32"
