@@ -82,9 +82,9 @@ def bench(
         real = real_texts(predictor.manifest, corpus)
         if isinstance(real, str):
             typer.echo(f"real out-of-fold figures left out: {real}")
+            real = None
         test = items.select([i for i, split in enumerate(items["split"]) if split == "test"])
         test_texts, test_targets = list(test["text"]), multi_hot(test)
-        real = None if isinstance(real, str) else real
         figures += precision_figures(folder, ceiling, speed_texts, tokens, test_texts, test_targets, precisions, real)
     relabel_rate = None
     if "relabel" in parts:
