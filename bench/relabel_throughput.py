@@ -55,11 +55,13 @@ def naive_run(model: str, texts: list[str]) -> dict:
     """One text at a time through the same model (both members of an ensemble), truncated to its window."""
     import torch
 
+    from model.backbone import load_tokenizer
     from model.predictor import Predictor
 
     predictor = Predictor.load(model, precision="fp32")  # the naive loop is plain torch
     encoder = predictor.encoder
-    tokenizer, classifier, settings = encoder.tokenizer, encoder.classifier, encoder.windows
+    classifier, settings = encoder.classifier, encoder.windows
+    tokenizer = load_tokenizer(predictor.manifest["backbone"]["name"])  # the fast one, as such a loop would use
     tfidf = getattr(predictor.scorer, "tfidf", None)  # an ensemble's other member is scored the same way
     started = time.perf_counter()
     with torch.inference_mode():

