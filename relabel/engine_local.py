@@ -12,10 +12,11 @@ import time
 from collections.abc import Callable
 
 from model.predictor import Predictor
+from relabel.formats import EXTENSIONS
 from relabel.plan import RelabelError, RelabelPlan, RelabelRequest, plan_relabel
 from relabel.rows import ChunkRecord, ChunkScorer, numbered_chunks
 from relabel.summary import RelabelSummary, progress_bar, summarise
-from relabel.tabular_io import EXTENSIONS, TabularError, concatenate
+from relabel.tabular_io import TabularError, concatenate
 from relabel.workdir import check_complete, commit, done_rows, finish_sidecars, part_name, publish_sidecars, run_job
 
 FINISHED = "finished.json"

@@ -36,10 +36,8 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from model.safe_text import safe_text
+from relabel.formats import FORMAT_NAMES, FORMATS
 
-FORMATS: dict[str, str] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
-FORMAT_NAMES: tuple[str, ...] = ("csv", "jsonl", "parquet")
-EXTENSIONS: dict[str, str] = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet"}
 COLUMN_SAMPLE = 1000  # JSONL has no header: its columns are the keys seen in the first records
 COUNT_LIMIT_BYTES = 1 << 30  # above this, counting rows for the progress bar costs more than it tells
 HASH_BLOCK_BYTES = 1 << 20

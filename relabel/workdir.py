@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from relabel.disagreement import Comparison, changes_csv, markdown_report, report_paths
+from relabel.formats import EXTENSIONS
 from relabel.plan import RelabelError, RelabelPlan
 from relabel.rows import ERROR_EXAMPLES, ChunkRecord, EncodedChunk, model_label
-from relabel.tabular_io import EXTENSIONS, concatenate, input_fingerprint, is_url, write_durably
+from relabel.tabular_io import concatenate, input_fingerprint, is_url, write_durably
 
 STATE_VERSION = 3  # 2: the input fingerprint hashes the whole file; 3: parts are named by their row range
 

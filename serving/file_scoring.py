@@ -13,16 +13,20 @@ import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from starlette.requests import Request
 
 from model.axes import AXES
 from model.predictor import Prediction, ScoringFailure
-from relabel.plan import RelabelError, RelabelPlan, RelabelRequest, plan_relabel
-from relabel.rows import ChunkRecord, ChunkScorer, text_problem
-from relabel.tabular_io import EXTENSIONS, FORMATS, SourceRow, TabularError, open_source
+from relabel.formats import EXTENSIONS, FORMATS
 from serving.schemas import Classification, ModelInfo, ScoringOutcome
+
+if TYPE_CHECKING:  # the table readers need pyarrow (30 MB): every service process imports this module
+    from relabel.plan import RelabelPlan
+    from relabel.rows import ChunkRecord
+    from relabel.tabular_io import SourceRow
 
 UPLOAD_FORMATS = {name: fmt for name, fmt in FORMATS.items() if fmt in ("csv", "jsonl")}
 MEDIA_TYPE_FORMATS = {
@@ -188,6 +192,9 @@ def open_upload(upload: Upload, folder: Path, max_characters: int) -> UploadedTa
 
     The upload and the (unwritten) output are named in folders of their own, so no upload name can be the output's.
     """
+    from relabel.plan import RelabelError, RelabelRequest, plan_relabel
+    from relabel.tabular_io import TabularError, open_source
+
     (folder / "input").mkdir()
     path = folder / "input" / upload.filename
     path.write_bytes(upload.content)
@@ -227,6 +234,8 @@ def open_upload(upload: Upload, folder: Path, max_characters: int) -> UploadedTa
 
 def _scorable(row: SourceRow, column: str) -> bool:
     """The rows `ChunkScorer` sends to the model; the others get an `error` cell instead of scores."""
+    from relabel.rows import text_problem
+
     return row.problem is None and text_problem(row.values, column) is None
 
 
@@ -263,6 +272,8 @@ def _prediction(result: Classification) -> Prediction:
 
 def labelled_file(table: UploadedTable, model: ModelInfo, outcomes: Sequence[ScoringOutcome]) -> LabelledFile:
     """The upload's rows with the relabelling columns added, as one file in the upload's format."""
+    from relabel.rows import ChunkScorer
+
     predictions = {text: as_prediction(outcome) for text, outcome in zip(table.texts, outcomes, strict=True)}
     scorer = ChunkScorer(table.plan, ScoredTexts(model.name, model.version, AXES, predictions))
     labelled = scorer.encode(0, 0, table.rows)

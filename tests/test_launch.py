@@ -33,9 +33,13 @@ def test_worker_count_is_left_to_the_environment_when_not_given():
 
 
 def test_the_service_module_loads_without_torch():
-    """Every BentoML process imports the service; only the scoring worker needs torch, once it loads the model."""
+    """Every BentoML process imports the service; only the scoring worker needs torch, once it loads the model.
+
+    Nor does any process need pyarrow (30 MB each) before the first file upload.
+    """
     import subprocess
 
-    check = "import sys, serving.service; print(sorted({'torch', 'transformers', 'sklearn'} & set(sys.modules)))"
+    heavy = "{'torch', 'transformers', 'sklearn', 'pyarrow'}"
+    check = f"import sys, serving.service; print(sorted({heavy} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True)
     assert result.stdout.strip() == "[]"
