@@ -33,6 +33,18 @@ def with_compact_embeddings(classifier: AxisClassifier) -> AxisClassifier:
     return classifier
 
 
+def with_bf16_linears(classifier: AxisClassifier) -> AxisClassifier:
+    """Store the encoder's linear weights in bf16, as autocast would cast them for every batch anyway.
+
+    Same scores as autocasting fp32 weights (the cast is the same rounding), 42 MB less memory and no cast
+    per batch. LayerNorms and the head stay fp32: autocast decides their precision as before.
+    """
+    for module in bert_of(classifier).encoder.modules():
+        if isinstance(module, torch.nn.Linear):
+            module.to(torch.bfloat16)
+    return classifier
+
+
 def with_own_weights(classifier: AxisClassifier) -> AxisClassifier:
     """Copy the weights out of the backbone file's memory mapping, so that the mapping can close.
 
@@ -155,7 +167,10 @@ def build_transformer_scorer(
     windows = WindowSettings(**manifest["windows"])
     recipe = int8_recipe(precision)
     if recipe is None:
-        with_own_weights(with_compact_embeddings(classifier))
+        with_compact_embeddings(classifier)
+        if precision == "bf16":
+            with_bf16_linears(classifier)
+        with_own_weights(classifier)
         return TransformerScorer(classifier, tokenizer, windows, precision)
     layer = bert_of(classifier).config.num_hidden_layers if state_layer is None else state_layer
     encoder = onnx_encoder(classifier, layer, recipe)

@@ -102,6 +102,22 @@ def test_the_embedding_table_is_kept_in_half_precision_without_moving_scores(tin
     assert 0 < difference < 1e-2
 
 
+def test_bf16_keeps_linear_weights_in_bf16_with_the_scores_of_autocast(tiny_model, monkeypatch):
+    import torch
+
+    import model.transformer_scorer
+
+    stored = Predictor.load(tiny_model, precision="bf16").encoder
+    encoder = stored.classifier.encoder
+    assert encoder.encoder.layer[0].intermediate.dense.weight.dtype == torch.bfloat16
+    assert encoder.encoder.layer[0].output.LayerNorm.weight.dtype == torch.float32
+    monkeypatch.setattr(model.transformer_scorer, "with_bf16_linears", lambda classifier: classifier)
+    autocast = Predictor.load(tiny_model, precision="bf16").encoder
+    assert autocast.classifier.encoder.encoder.layer[0].intermediate.dense.weight.dtype == torch.float32
+    texts = ["Edge AI in base stations under a watt budget.", LONG_TEXT]
+    np.testing.assert_array_equal(stored.logits(texts), autocast.logits(texts))
+
+
 def test_a_failing_text_costs_only_its_own_place(tiny_predictor):
     texts = ["Edge AI in base stations.", "POISON text", "A data space for farms."]
     first, failed, last = FailsOn(tiny_predictor, "POISON").predict_each(texts)
