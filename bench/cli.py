@@ -75,10 +75,16 @@ def bench(
         from bench.inference_precision import precision_figures
         from bench.real_oof import real_texts
         from model.onnx_quantise import RECIPES
-        from model.precision import SHIPPED_INT8, resolve_precision
+        from model.precision import FP32_ONNX, SHIPPED_INT8, resolve_precision
 
         typer.echo(f"AXISTAG_PRECISION=auto: {resolve_precision('auto')} on this CPU; int8 is {SHIPPED_INT8}")
-        precisions = ["fp32", "bf16", "int8", *([r for r in RECIPES if r != SHIPPED_INT8] if int8_recipes else [])]
+        precisions = [
+            "fp32",
+            "bf16",
+            FP32_ONNX,
+            "int8",
+            *([r for r in RECIPES if r != SHIPPED_INT8] if int8_recipes else []),
+        ]
         real = real_texts(predictor.manifest, corpus)
         if isinstance(real, str):
             typer.echo(f"real out-of-fold figures left out: {real}")

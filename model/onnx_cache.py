@@ -1,7 +1,9 @@
 """Where exported and quantised graphs are kept, so that only the first load of a model pays for them.
 
-A folder per key under `$AXISTAG_HOME/onnx`: the key hashes the merged weights, the probe layer, the export
-format and the versions of the libraries that write and read the graphs, so that any change makes a new one.
+A folder per key under `$AXISTAG_HOME/onnx`: the key identifies the merged weights by what they are made
+from (the backbone's fingerprint, the adapter settings and the small trained adapter and head tensors), and
+hashes the probe layer, the export format and the versions of the libraries that write and read the graphs,
+so that any change makes a new one. Hashing the ~470 MB merged state instead cost every load a pass over it.
 Files appear whole or not at all (written under a temporary name, then renamed).
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -19,21 +22,28 @@ import torch
 
 from model.backbone import axistag_home
 
-EXPORT_FORMAT = 1  # raise when the export or the quantisation recipes change what they write
-LIBRARIES = ("torch", "onnx", "onnxruntime")
+EXPORT_FORMAT = 2  # raise when the export or the quantisation recipes change what they write
+LIBRARIES = ("torch", "transformers", "onnx", "onnxruntime")
 
 
 def onnx_cache_dir() -> Path:
     return axistag_home() / "onnx"
 
 
-def weights_key(state: dict[str, torch.Tensor], layer: int) -> str:
-    """A hash of every tensor (name, type, shape, bytes), the probe layer and the library versions."""
-    digest = hashlib.sha256(f"format {EXPORT_FORMAT}; layer {layer}".encode())
+def graph_key(backbone_sha256: str, lora: dict | None, trained: dict[str, torch.Tensor], layer: int) -> str:
+    """A hash of the backbone's fingerprint, the adapter settings, every trained tensor (name, type, shape,
+    bytes), the probe layer and the library versions.
+
+    The backbone's fingerprint is the sha256 that `merged_classifier` checks the loaded backbone against.
+    """
+    settings = json.dumps(lora, sort_keys=True)
+    digest = hashlib.sha256(
+        f"format {EXPORT_FORMAT}; layer {layer}; backbone {backbone_sha256}; lora {settings}".encode()
+    )
     for name in LIBRARIES:
         digest.update(f"; {name} {version(name)}".encode())
-    for name in sorted(state):
-        tensor = state[name].detach().contiguous()
+    for name in sorted(trained):
+        tensor = trained[name].detach().contiguous()
         digest.update(f"; {name} {tensor.dtype} {tuple(tensor.shape)}".encode())
         digest.update(tensor.reshape(-1).view(torch.uint8).numpy().data if tensor.numel() else b"")
     return digest.hexdigest()[:32]

@@ -12,8 +12,9 @@ from safetensors.torch import load_file
 from model.backbone import BackboneError, backbone_identity, load_scoring_backbone
 from model.classifier import AxisClassifier, LoraSettings, add_lora, bert_of, merge_lora
 from model.deadline import Deadline, check
+from model.onnx_cache import graph_key
 from model.onnx_encoder import OnnxEncoder, onnx_encoder
-from model.precision import int8_recipe, resolve_precision
+from model.precision import onnx_graph, resolve_precision
 from model.windowing import WindowSettings, aggregate, encode_windows, length_batches, pad_batch
 
 WEIGHTS_FILE = "adapter_and_head.safetensors"
@@ -57,7 +58,7 @@ def with_own_weights(classifier: AxisClassifier) -> AxisClassifier:
 
 
 class TransformerScorer:
-    """Scores texts with an `AxisClassifier` in torch, or its ONNX Runtime int8 version (`onnx`).
+    """Scores texts with an `AxisClassifier` in torch, or its ONNX Runtime version (`onnx`, fp32 or int8).
 
     Long texts are split into overlapping windows.
     """
@@ -159,21 +160,22 @@ def build_transformer_scorer(
 ) -> TransformerScorer:
     """The scorer from a manifest's backbone, adapter and window settings and the trained weights.
 
-    `precision` may be `auto` (see `model.precision`). An int8 scorer's graph gives the pooled states of
-    `state_layer` (default: the last layer) along with the logits; its torch model is freed once it is built.
+    `precision` may be `auto` (see `model.precision`). An ONNX Runtime scorer's graph gives the pooled states
+    of `state_layer` (default: the last layer) along with the logits; its torch model is freed once it is built.
     """
     precision = resolve_precision(precision)
     classifier, tokenizer = merged_classifier(manifest, weights, source)
     windows = WindowSettings(**manifest["windows"])
-    recipe = int8_recipe(precision)
-    if recipe is None:
+    graph = onnx_graph(precision)
+    if graph is None:
         with_compact_embeddings(classifier)
         if precision == "bf16":
             with_bf16_linears(classifier)
         with_own_weights(classifier)
         return TransformerScorer(classifier, tokenizer, windows, precision)
     layer = bert_of(classifier).config.num_hidden_layers if state_layer is None else state_layer
-    encoder = onnx_encoder(classifier, layer, recipe)
+    key = graph_key(manifest["backbone"]["sha256"], manifest.get("lora"), weights, layer)
+    encoder = onnx_encoder(classifier, layer, graph, key)
     del classifier
     gc.collect()  # the torch model and its memory-mapped backbone file go now, not at some later collection
     return TransformerScorer(None, tokenizer, windows, precision, onnx=encoder)

@@ -5,18 +5,24 @@ from __future__ import annotations
 import pytest
 import torch
 
-from model.onnx_cache import cached_file, onnx_cache_dir, weights_key
+from model.onnx_cache import cached_file, graph_key, onnx_cache_dir
+
+BACKBONE = "ab" * 32
+LORA = {"rank": 16, "alpha": 32, "layers": [9, 10, 11]}
 
 
-def test_the_key_follows_every_weight_and_the_layer():
+def test_the_key_follows_the_backbone_the_adapters_every_trained_weight_and_the_layer():
     state = {"a": torch.zeros(3, 2), "b": torch.ones(4)}
-    key = weights_key(state, 9)
-    assert key == weights_key({name: tensor.clone() for name, tensor in state.items()}, 9)
-    assert key != weights_key(state, 8)
+    key = graph_key(BACKBONE, LORA, state, 9)
+    assert key == graph_key(BACKBONE, dict(reversed(LORA.items())), {n: t.clone() for n, t in state.items()}, 9)
+    assert key != graph_key(BACKBONE, LORA, state, 8)
+    assert key != graph_key("cd" * 32, LORA, state, 9)
+    assert key != graph_key(BACKBONE, {**LORA, "layers": [10, 11]}, state, 9)
+    assert key != graph_key(BACKBONE, None, state, 9)
     changed = {**state, "a": state["a"].clone()}
     changed["a"][1, 1] = 1e-6
-    assert key != weights_key(changed, 9)
-    assert key != weights_key({**state, "a": state["a"].half()}, 9)
+    assert key != graph_key(BACKBONE, LORA, changed, 9)
+    assert key != graph_key(BACKBONE, LORA, {**state, "a": state["a"].half()}, 9)
 
 
 def test_a_cached_file_is_written_once(tmp_path):

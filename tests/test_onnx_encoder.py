@@ -7,7 +7,7 @@ import pytest
 
 import model.onnx_encoder
 from model.onnx_export import OnnxExportError
-from model.precision import SHIPPED_INT8
+from model.precision import FP32_ONNX, SHIPPED_INT8
 from model.predictor import Predictor
 from tests.test_predictor import LONG_TEXT
 
@@ -27,6 +27,13 @@ def test_int8_scores_close_to_fp32_and_drops_the_torch_model(tiny_model, tiny_pr
     assert encoder.config.num_hidden_layers == tiny_predictor.encoder.config.num_hidden_layers
     np.testing.assert_allclose(int8.probabilities(TEXTS), tiny_predictor.probabilities(TEXTS), atol=0.05)
     assert int8.probabilities([]).shape == (0, 8)
+
+
+def test_fp32_onnx_scores_as_torch_fp32_does_without_the_torch_model(tiny_model, tiny_predictor):
+    onnx = Predictor.load(tiny_model, precision=FP32_ONNX)
+    assert onnx.encoder.classifier is None and onnx.encoder.onnx is not None
+    # torch fp32 keeps its word-embedding table in fp16 (`with_compact_embeddings`): about 1e-4 of difference
+    np.testing.assert_allclose(onnx.probabilities(TEXTS), tiny_predictor.probabilities(TEXTS), atol=1e-3)
 
 
 def test_every_recipe_loads_and_scores(tiny_model, tiny_predictor):
@@ -49,6 +56,7 @@ def test_only_the_first_load_exports_and_quantises(tiny_model, fresh_cache, monk
     monkeypatch.setattr(model.onnx_encoder, "quantise", refuse)
     again = Predictor.load(tiny_model, precision="int8").probabilities(TEXTS)
     np.testing.assert_array_equal(first, again)
+    Predictor.load(tiny_model, precision=FP32_ONNX).probabilities(TEXTS)  # the same fp32 graph
     assert {path.name: path.stat().st_mtime_ns for path in folder.iterdir()} == written
 
 
@@ -58,8 +66,9 @@ def test_a_cached_graph_that_no_longer_matches_the_weights_is_refused(tiny_model
     other = fresh_cache / "other.onnx"
     model.onnx_encoder.export_classifier(_tiny_classifier(tiny_model), 1, other)
     other.replace(folder / "fp32.onnx")  # a graph of the states of another layer, under this model's name
-    with pytest.raises(OnnxExportError, match="refusing the ONNX path"):
-        Predictor.load(tiny_model, precision="int8")
+    for precision in ("int8", FP32_ONNX):
+        with pytest.raises(OnnxExportError, match="refusing the ONNX path"):
+            Predictor.load(tiny_model, precision=precision)
 
 
 def test_the_int8_graph_gives_the_states_of_the_layer_it_was_exported_for(tiny_model):

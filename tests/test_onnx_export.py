@@ -33,6 +33,13 @@ def test_the_export_gives_logits_and_states_as_torch_does(tiny_classifier, expor
     assert [dimension.dim_param for dimension in graph.input[0].type.tensor_type.shape.dim] == ["batch", "tokens"]
 
 
+def test_attention_is_traced_without_the_nan_guard_of_scaled_dot_product_attention(tiny_classifier, exported):
+    graph = onnx.load(str(exported)).graph
+    kinds = [node.op_type for node in graph.node]
+    assert "IsNaN" not in kinds
+    assert kinds.count("Softmax") == tiny_classifier.encoder.config.num_hidden_layers
+
+
 def test_batch_and_sequence_lengths_stay_free(exported, tiny_classifier):
     import onnxruntime
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from model.onnx_encoder import FP32
 from model.onnx_quantise import RECIPES
-from model.precision import SHIPPED_INT8, int8_recipe, resolve_precision
+from model.precision import FP32_ONNX, SHIPPED_INT8, onnx_graph, resolve_precision
 
 SAPPHIRE_RAPIDS = "model name : Xeon\nflags : avx2 avx512f avx512_vnni avx512_bf16 amx_tile amx_bf16 amx_int8\n"
 CASCADE_LAKE = "model name : Xeon\nflags : avx2 avx512f avx512_vnni\n"
@@ -21,7 +22,7 @@ def test_auto_is_bf16_with_amx_tiles_and_int8_only_where_the_cpu_multiplies_int8
 
 
 def test_an_explicit_precision_is_kept_whatever_the_cpu():
-    for precision in ("fp32", "bf16", "int8", *RECIPES):
+    for precision in ("fp32", "bf16", "int8", FP32_ONNX, *RECIPES):
         assert resolve_precision(precision, OLD_XEON) == precision
 
 
@@ -30,7 +31,8 @@ def test_an_unknown_precision_is_refused():
         resolve_precision("fp8", SAPPHIRE_RAPIDS)
 
 
-def test_int8_runs_the_shipped_recipe_and_torch_precisions_none():
-    assert int8_recipe("int8") == SHIPPED_INT8 in RECIPES
-    assert all(int8_recipe(recipe) == recipe for recipe in RECIPES)
-    assert int8_recipe("fp32") is None and int8_recipe("bf16") is None
+def test_int8_runs_the_shipped_recipe_fp32_onnx_the_fp32_graph_and_torch_precisions_none():
+    assert onnx_graph("int8") == SHIPPED_INT8 in RECIPES
+    assert all(onnx_graph(recipe) == recipe for recipe in RECIPES)
+    assert onnx_graph(FP32_ONNX) == FP32
+    assert onnx_graph("fp32") is None and onnx_graph("bf16") is None
