@@ -5,7 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from serving.launch import PROJECT_ROOT, SERVICE, bentoml_serve_command, service_environment
+from serving.launch import (
+    ONEDNN_KERNELS_KEPT,
+    PROJECT_ROOT,
+    SERVICE,
+    bentoml_serve_command,
+    service_environment,
+)
 
 
 def test_command_serves_the_service_on_the_given_address():
@@ -25,6 +31,12 @@ def test_environment_carries_an_absolute_model_path_and_workers(tmp_path, monkey
     assert environment["AXISTAG_WORKERS"] == "3"
     assert environment["PATH"] == "/bin"
     assert environment["BENTOML_DO_NOT_TRACK"] == "True"
+    assert environment["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == str(ONEDNN_KERNELS_KEPT)
+
+
+def test_the_callers_kernel_cache_size_is_kept():
+    environment = service_environment(Path("/m"), workers=None, base={"ONEDNN_PRIMITIVE_CACHE_CAPACITY": "1024"})
+    assert environment["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "1024"
 
 
 def test_worker_count_is_left_to_the_environment_when_not_given():
