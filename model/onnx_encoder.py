@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from model.classifier import AxisClassifier, bert_of
-from model.onnx_cache import cached_file, onnx_cache_dir
+from model.onnx_cache import cached_file, onnx_cache_dir, use_folder
 from model.onnx_export import OUTPUTS, check_export, export_classifier
 from model.onnx_quantise import RECIPES, quantise
 
@@ -57,7 +57,7 @@ def graph_path(classifier: AxisClassifier, layer: int, graph: str, key: str) -> 
     """
     if graph != FP32 and graph not in RECIPES:
         raise ValueError(f"unknown ONNX graph {graph!r}; choose {FP32} or one of {', '.join(RECIPES)}")
-    folder = onnx_cache_dir() / key
+    folder = use_folder(onnx_cache_dir() / key)
     fp32 = cached_file(folder / "fp32.onnx", lambda path: export_classifier(classifier, layer, path))
     check_export(classifier, layer, fp32)
     if graph == FP32:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 import torch
 
-from model.onnx_cache import cached_file, graph_key, onnx_cache_dir
+from model.onnx_cache import STALE_DAYS, cached_file, graph_key, onnx_cache_dir, use_folder
 
 BACKBONE = "ab" * 32
 LORA = {"rank": 16, "alpha": 32, "layers": [9, 10, 11]}
@@ -53,3 +56,22 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path):
 def test_the_cache_lives_under_axistag_home(monkeypatch, tmp_path):
     monkeypatch.setenv("AXISTAG_HOME", str(tmp_path))
     assert onnx_cache_dir() == tmp_path / "onnx"
+
+
+def test_using_a_folder_removes_the_folders_no_load_used_for_a_month(tmp_path):
+    now = time.time()
+    stale, recent, current = tmp_path / "stale", tmp_path / "recent", tmp_path / "current"
+    for folder, days in ((stale, STALE_DAYS + 1), (recent, STALE_DAYS - 1), (current, STALE_DAYS + 5)):
+        folder.mkdir()
+        (folder / "fp32.onnx").write_bytes(b"graph")
+        os.utime(folder, (now - days * 86_400, now - days * 86_400))
+    (tmp_path / "note.txt").write_text("not a key folder")
+    os.utime(tmp_path / "note.txt", (now - 400 * 86_400, now - 400 * 86_400))
+    assert use_folder(current, now) == current
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["current", "note.txt", "recent"]
+    assert current.stat().st_mtime == pytest.approx(now)
+    assert (current / "fp32.onnx").is_file()
+
+
+def test_a_new_key_folder_is_created_when_used(tmp_path):
+    assert use_folder(tmp_path / "onnx" / "k").is_dir()
