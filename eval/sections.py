@@ -252,6 +252,12 @@ def thresholds_section(document: dict) -> Section:
         "Each model stores a tuned threshold per axis and one global threshold, both chosen on its validation "
         "split; it uses the scheme that won there out of fold. Both are applied below to the same scores."
     ]
+    if document["data"].get("scores"):
+        items.append(
+            "Here the scores were read from a file, with thresholds of their own per item, which the figures above "
+            "apply; this section applies the model's stored thresholds instead. Where those were chosen on these "
+            "same texts' out-of-fold scores (as the default stack's were, on its real texts), its F1s are optimistic."
+        )
     for block in document["models"]:
         comparison = block["thresholds_comparison"]
         key = block["model"]["key"]

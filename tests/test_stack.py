@@ -102,6 +102,7 @@ def test_the_out_of_fold_predictions_make_a_report(tiny_stack, tiny_corpus, tmp_
     expected = np.array([[s >= t for s, t in zip(line["scores"], line["thresholds"], strict=True)] for line in lines])
     assert metrics["label_cardinality_predicted"] == pytest.approx(expected.sum(axis=1).mean())
     assert not (tmp_path / "predictions.jsonl").exists()
+    assert "this section applies the model's stored thresholds instead" in (tmp_path / "report.md").read_text()
     truncated = tmp_path / "short.jsonl"
     truncated.write_text("".join(line + "\n" for line in predictions.read_text().splitlines()[:-1]))
     refused = CliRunner().invoke(app, [*arguments, "--scores", str(truncated), "--out", str(tmp_path / "r")])
