@@ -1,4 +1,4 @@
-"""The backbone's unigram tokenizer for scoring, in about 40 MB instead of about 280 MB.
+"""The backbone's unigram tokenizer for scoring, in about 70 MB instead of about 280 MB.
 
 `tokenizers` keeps a unigram vocabulary in a byte trie with a hash map per node: for XLM-R's 250,002 pieces
 that is about 280 MB, a quarter of a scoring worker's memory. Here the pieces sit in one dict and each word

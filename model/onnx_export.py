@@ -5,9 +5,10 @@ hidden state at the probe's layer. Batch and sequence lengths stay dynamic, as w
 
 The encoder is traced with transformers' plain ("eager") attention, not its default scaled-dot-product one:
 traced, the latter adds a NaN guard (IsNaN, Where) after every softmax that ONNX Runtime runs node by node.
-Without it, on 2 cores, the fp32 graph ran 1.2x and its int8 version 1.5x faster. ONNX Runtime's transformer
-optimizer (`onnxruntime.transformers.optimizer`) does fuse the eager graph's attention, normalisations and GELUs,
-but the fused graph ran slower than this one (fp32 0.92x, int8 0.79x), so it is not used.
+Without it, on 2 cores shared with other work, the fp32 graph ran 1.2x and its int8 version 1.5x faster.
+ONNX Runtime's transformer optimizer (`onnxruntime.transformers.optimizer`) does fuse the eager graph's
+attention, normalisations and GELUs, but the fused graph ran slower than this one (fp32 0.92x, int8 0.79x),
+so it is not used.
 """
 
 from __future__ import annotations
