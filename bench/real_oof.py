@@ -4,7 +4,7 @@ Each fold's cheap members, combiner and thresholds learn from fp32 readings of t
 corpus training split, exactly as `training.stacking` fitted the shipped stack; the held fold is scored from
 the readings of the precision measured, which is what shipping that precision does. The real texts are read
 where the model's manifest says it learned from them (beside the repository, never inside it); when they are
-absent or changed, the figures are left out.
+absent or changed, or when the encoder itself learned from them, the figures are left out.
 """
 
 from __future__ import annotations
@@ -54,6 +54,9 @@ def real_texts(manifest: dict, corpus: Path) -> RealTexts | str:
     record = manifest.get("real_sample", {}).get("files")
     if manifest.get("kind") != "stack" or not record:
         return "the model is not a stack fitted on real texts"
+    if "real_tuning" in manifest:
+        # Its held folds would need each fold's own continued encoder, at the precision measured.
+        return "the encoder learned from the real texts (its fp32 out-of-fold figures are in the manifest)"
     files = [REPO_ROOT / item["file"] for item in record]
     if not all(file.is_file() for file in files):
         return f"the real texts are absent ({', '.join(item['file'] for item in record)})"

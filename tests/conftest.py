@@ -56,6 +56,31 @@ def tiny_model(tmp_path_factory, tiny_backbone, tiny_corpus) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_stack(tmp_path_factory, tiny_backbone, tiny_corpus):
+    """A stack on the tiny corpus whose members also learn from 'real' rows (the whole tiny corpus here); its
+    encoder continues one epoch on them. Gives the folder, its manifest and the out-of-fold predictions."""
+    from training.config import TrainConfig
+    from training.recalibrate import read_sample
+    from training.train import train_model
+
+    real = read_sample([tiny_corpus], "text", "labels", "group")
+    out = tmp_path_factory.mktemp("models") / "tiny-stack"
+    config = TrainConfig(
+        kind="stack",
+        backbone=str(tiny_backbone),
+        max_steps=4,
+        lora_top_layers=1,
+        probe_layer=1,
+        real_encoder_epochs=1,
+        real_encoder_corpus_items=12,
+        **TINY_TRAINING,
+    )
+    predictions = out.parent / "tiny-stack-real.jsonl"
+    manifest = train_model(tiny_corpus, out, config, real=real, real_predictions=predictions)
+    return out, manifest, predictions
+
+
+@pytest.fixture(scope="session")
 def tiny_baseline(tmp_path_factory, tiny_corpus) -> Path:
     from training.config import TrainConfig
     from training.train import train_model

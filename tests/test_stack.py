@@ -13,6 +13,7 @@ from model.predictor import Predictor
 from model.probe import PROBE_FILE, fit_probe
 from model.stack import MEMBERS, Combiner, StackScorer, check_probe_layer, fit_combiner
 from tests.fixtures import THREE_LANGUAGES, TINY_TRAINING
+from training.real_tuning import CORPUS_WEIGHTS_FILE
 
 TEXTS = THREE_LANGUAGES
 
@@ -56,27 +57,11 @@ def test_a_probe_above_the_adapters_is_refused():
         check_probe_layer({"lora": {"layers": None}}, 1, "m")
 
 
-@pytest.fixture(scope="module")
-def tiny_stack(tmp_path_factory, tiny_backbone, tiny_corpus):
-    """A stack on the tiny corpus, its cheap members also fitted on 'real' rows (the corpus' test split here)."""
-    from training.config import TrainConfig
-    from training.recalibrate import read_sample
-    from training.train import train_model
-
-    real = read_sample([tiny_corpus], "text", "labels", "group")
-    out = tmp_path_factory.mktemp("models") / "tiny-stack"
-    config = TrainConfig(
-        kind="stack", backbone=str(tiny_backbone), max_steps=4, lora_top_layers=1, probe_layer=1, **TINY_TRAINING
-    )
-    predictions = out.parent / "tiny-stack-real.jsonl"
-    manifest = train_model(tiny_corpus, out, config, real=real, real_predictions=predictions)
-    return out, manifest, predictions
-
-
 def test_the_folder_holds_three_members_and_the_out_of_fold_real_figures(tiny_stack):
     folder, manifest, _ = tiny_stack
     assert manifest["kind"] == "stack"
-    assert set(read_manifest(folder)["files"]) == {"adapter_and_head.safetensors", *TFIDF_FILES, PROBE_FILE}
+    encoders = {"adapter_and_head.safetensors", CORPUS_WEIGHTS_FILE}
+    assert set(read_manifest(folder)["files"]) == {*encoders, *TFIDF_FILES, PROBE_FILE}
     assert set(manifest["stack"]["combiner"]["weights"]) == set(MEMBERS)
     crossfit = manifest["real_sample"]["cross_fitted"]
     assert crossfit["folds"] == 5 and 0.0 <= crossfit["macro_f1"] <= 1.0
@@ -131,12 +116,20 @@ def test_a_text_unlike_the_training_texts_needs_review(tiny_stack, monkeypatch):
 
 
 def test_a_stack_reuses_an_encoder_only_from_the_same_corpus(tiny_stack, tiny_corpus, tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
     from training.config import TrainConfig
     from training.train import train_model
 
     config = TrainConfig(kind="stack", lora_top_layers=1, probe_layer=1, **TINY_TRAINING)
     manifest = train_model(tiny_corpus, tmp_path / "reused", config, encoder_from=tiny_stack[0])
     assert manifest["encoder_from"]["version"] == tiny_stack[1]["version"]
+    # the encoder before its continuation on the real texts, which have seen every fold
+    assert "real_tuning" in tiny_stack[1] and "real_tuning" not in manifest
+    reused = load_file(str(tmp_path / "reused" / "adapter_and_head.safetensors"))
+    started_from = load_file(str(tiny_stack[0] / CORPUS_WEIGHTS_FILE))
+    assert all(torch.equal(reused[name], started_from[name]) for name in started_from)
     assert manifest["review"]["chosen_on"] == "the validation split"
     assert "real_sample" not in manifest
     other = tmp_path / "other.jsonl"

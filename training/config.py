@@ -44,6 +44,13 @@ class TrainConfig:
     real_weight: float = 3.0  # stack: a labelled real text counts this many corpus items for the cheap members
     crossfit_folds: int = 5  # stack: grouped folds over the real texts
     crossfit_seed: int = 0
+    # stack with real texts: the fine-tuned encoder then continues this many epochs on them (cross-fitted, like
+    # the cheap members), mixed with a fixed sample of corpus items; 0 keeps the encoder on the corpus alone
+    real_encoder_epochs: int = 0
+    real_encoder_learning_rate: float = 3e-4
+    real_encoder_head_learning_rate: float = 1e-3
+    real_encoder_corpus_items: int = 400
+    real_encoder_bf16: bool = True  # bf16 autocast for that continuation (measured so; fast where AMX bf16)
     text_column: str = "text"
     labels_column: str = "labels"
 

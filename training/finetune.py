@@ -106,19 +106,19 @@ def build_classifier(config: TrainConfig) -> tuple[AxisClassifier, object, LoraS
     return classifier, tokenizer, lora
 
 
-def _optimizer(classifier: AxisClassifier, config: TrainConfig) -> torch.optim.Optimizer:
+def adapter_and_head_optimizer(
+    classifier: AxisClassifier, adapter_rate: float, head_rate: float, weight_decay: float
+) -> torch.optim.Optimizer:
+    """AdamW over the trainable parameters: the adapters at one rate, the head at its own."""
     head = [p for n, p in classifier.named_parameters() if p.requires_grad and n.startswith("head.")]
     adapters = [p for n, p in classifier.named_parameters() if p.requires_grad and not n.startswith("head.")]
     return torch.optim.AdamW(
-        [
-            {"params": adapters, "lr": config.learning_rate},
-            {"params": head, "lr": config.head_learning_rate},
-        ],
-        weight_decay=config.weight_decay,
+        [{"params": adapters, "lr": adapter_rate}, {"params": head, "lr": head_rate}], weight_decay=weight_decay
     )
 
 
-def _schedule(optimizer: torch.optim.Optimizer, total_steps: int, warmup_ratio: float):
+def warmup_then_linear(optimizer: torch.optim.Optimizer, total_steps: int, warmup_ratio: float):
+    """Rates rise over the first `warmup_ratio` of the steps, then fall linearly to zero."""
     warmup = max(1, int(total_steps * warmup_ratio))
 
     def factor(step: int) -> float:
@@ -171,8 +171,10 @@ def fine_tune(data: TrainingData, config: TrainConfig, checkpoint_dir: Path) -> 
     total_steps = sum(len(batches_of(epoch)) for epoch in range(config.epochs))
     if config.max_steps:
         total_steps = min(total_steps, config.max_steps)
-    optimizer = _optimizer(classifier, config)
-    scheduler = _schedule(optimizer, total_steps, config.warmup_ratio)
+    optimizer = adapter_and_head_optimizer(
+        classifier, config.learning_rate, config.head_learning_rate, config.weight_decay
+    )
+    scheduler = warmup_then_linear(optimizer, total_steps, config.warmup_ratio)
 
     state = {
         "epoch": 0,

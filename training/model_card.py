@@ -70,8 +70,9 @@ def render_model_card(manifest: dict) -> str:
         sample, cross = manifest["real_sample"], manifest["real_sample"]["cross_fitted"]
         low, high = cross["interval"]
         lines.append(
-            f"- **Real texts**: {_files(sample)} ({sample['items']} texts) trained the TF-IDF member and the probe "
-            f"and fitted the combiner and thresholds, cross-fitted: out-of-fold macro-F1 {cross['macro_f1']:.3f} "
+            f"- **Real texts**: {_files(sample)} ({sample['items']} texts) trained the TF-IDF member and the probe"
+            f"{_real_tuning(manifest)} and fitted the combiner and thresholds, cross-fitted: out-of-fold macro-F1 "
+            f"{cross['macro_f1']:.3f} "
             f"({low:.3f}-{high:.3f}), mean average precision {cross['mean_average_precision']:.3f} "
             f"({cross['folds']} grouped folds, seed {cross['seed']})."
         )
@@ -94,6 +95,17 @@ def render_model_card(manifest: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _real_tuning(manifest: dict) -> str:
+    """How the encoder learned from the real texts too, if it did."""
+    tuning = manifest.get("real_tuning")
+    if not tuning:
+        return ""
+    return (
+        f", the encoder continued {tuning['epochs']} epochs on them with {tuning['corpus_items']} corpus items "
+        "(the corpus-trained encoder it started from is kept beside it)"
+    )
 
 
 def _fitted_on(block: dict) -> str:

@@ -1,12 +1,13 @@
 """Training a stack (`kind = "stack"`): the fine-tuned encoder, then the TF-IDF model and the probe, then the combiner.
 
 The encoder is fine-tuned on the corpus only (or reused from a folder trained on the same corpus). The two
-cheap members also learn from labelled real texts, when given, weighted `real_weight` times a corpus item.
+cheap members also learn from labelled real texts, when given, weighted `real_weight` times a corpus item, and
+so does the encoder when `real_encoder_epochs` is set: it continues on them (`training.real_tuning`).
 Cross-fitting keeps the combiner and the thresholds honest: the real texts are split into folds by group,
-and each fold's member logits come from members fitted without it. The combiner and thresholds are then
-fitted on those out-of-fold logits; the same procedure, repeated with one fold held out at a time, gives
-the out-of-fold real-text figures recorded in the manifest. (Fitting them on the corpus validation split as
-well pulled the thresholds back to the corpus' scale and cost about 0.1 real macro-F1.)
+and each fold's member logits come from members (the continued encoder included) fitted without it. The
+combiner and thresholds are then fitted on those out-of-fold logits; the same procedure, repeated with one
+fold held out at a time, gives the out-of-fold real-text figures recorded in the manifest. (Fitting them on
+the corpus validation split as well pulled the thresholds back to the corpus' scale and cost about 0.1 real macro-F1.)
 Without real texts, the members learn from the corpus and the combiner from the validation split alone.
 """
 
@@ -35,6 +36,7 @@ from model.thresholds import ThresholdChoice, choose_thresholds
 from model.transformer_scorer import WEIGHTS_FILE, build_transformer_scorer
 from training.config import TrainConfig
 from training.model_card import render_model_card
+from training.real_tuning import CORPUS_WEIGHTS_FILE, RealTextTuner, tune_on_real
 from training.recalibrate import LabelledSample
 from training.train import FineTunedMember, base_manifest, fine_tuned_member
 from training.training_data import TrainingData
@@ -76,7 +78,8 @@ def reused_member(folder: Path, data: TrainingData) -> FineTunedMember:
     kept = {key: manifest[key] for key in ENCODER_KEYS if key in manifest}
     kept["encoder_from"] = {"name": manifest["name"], "version": manifest["version"]}
     kept["training_seconds"] = 0.0
-    weights = load_file(str(Path(folder) / WEIGHTS_FILE))
+    # An encoder that continued on real texts has seen every fold: take the one it started from.
+    weights = load_file(str(Path(folder) / (CORPUS_WEIGHTS_FILE if "real_tuning" in manifest else WEIGHTS_FILE)))
     return FineTunedMember(kept, weights, validation_logits=np.zeros((0, len(AXES)), dtype=np.float32))
 
 
@@ -121,6 +124,11 @@ class CrossFit:
     held: list[np.ndarray]
     real_logits: list[dict[str, np.ndarray]]
     scored_logits: list[dict[str, np.ndarray]]
+
+    def use_member_logits(self, member: str, per_fold: list[np.ndarray]) -> None:
+        """One member's held-fold logits replaced, fold by fold (as fitted and as scored)."""
+        for fitted, scored, logits in zip(self.real_logits, self.scored_logits, per_fold, strict=True):
+            fitted[member] = scored[member] = logits
 
 
 @dataclass
@@ -226,6 +234,20 @@ def out_of_fold_figures(crossfit: CrossFit, predictions: OutOfFold, real: Labell
     }
 
 
+def continued_on_real(
+    member: FineTunedMember, corpus: Corpus, real: LabelledSample, crossfit: CrossFit, config: TrainConfig
+) -> FineTunedMember:
+    """The encoder continued on every real text; `crossfit` takes its per-fold logits (each fold's from an
+    encoder continued without it) in place of the corpus-trained encoder's."""
+    tuner = RealTextTuner(
+        member.manifest, member.weights, real.texts, real.targets, corpus.texts, corpus.targets, config
+    )
+    tuning = tune_on_real(tuner, crossfit.held)
+    crossfit.use_member_logits("transformer", tuning.fold_logits)
+    manifest = {**member.manifest, "real_tuning": tuning.record(config)}
+    return FineTunedMember(manifest, tuning.weights, member.validation_logits)
+
+
 def train_stack(
     data: TrainingData,
     config: TrainConfig,
@@ -240,6 +262,7 @@ def train_stack(
     started = time.time()
     member = reused_member(encoder_from, data) if encoder_from else fine_tuned_member(data, config, checkpoint_dir)
     check_probe_layer(member.manifest, config.probe_layer, "the encoder")
+    corpus_member = member
     scorer = build_transformer_scorer({"axes": list(AXES), **member.manifest}, member.weights, source="the encoder")
 
     def read(texts: list[str]) -> Readings:
@@ -252,6 +275,12 @@ def train_stack(
         members = fit_with_real(corpus, real, real_readings, np.ones(len(real.texts), dtype=bool), config)
         learned_from = _join(corpus.readings, real_readings)
         crossfit = cross_fit(corpus, real, real_readings, config)
+        if config.real_encoder_epochs:
+            member = continued_on_real(member, corpus, real, crossfit, config)
+            scorer = build_transformer_scorer(
+                {"axes": list(AXES), **member.manifest}, member.weights, source="the encoder"
+            )
+            validation = (data.validation.texts, read(data.validation.texts))  # the continued encoder's logits
         head_logits = _stacked(crossfit.real_logits)
         head_targets = np.vstack([real.targets[held] for held in crossfit.held])
     else:
@@ -301,6 +330,8 @@ def train_stack(
         **members.tfidf.writers(),
         PROBE_FILE: members.probe.save,
     }
+    if "real_tuning" in member.manifest:  # what `--encoder-from` starts from: the encoder before the real texts
+        writers[CORPUS_WEIGHTS_FILE] = lambda p: save_file(dict(corpus_member.weights), str(p))
     write_model_folder(out, manifest, writers, render_model_card(manifest))
     return manifest
 
