@@ -79,7 +79,6 @@ def bench(
 
         typer.echo(f"AXISTAG_PRECISION=auto: {resolve_precision('auto')} on this CPU; int8 is {SHIPPED_INT8}")
         precisions = [
-            "fp32",
             "bf16",
             FP32_ONNX,
             "int8",
@@ -91,7 +90,9 @@ def bench(
             real = None
         test = items.select([i for i, split in enumerate(items["split"]) if split == "test"])
         test_texts, test_targets = list(test["text"]), multi_hot(test)
-        figures += precision_figures(folder, ceiling, speed_texts, tokens, test_texts, test_targets, precisions, real)
+        figures += precision_figures(
+            folder, predictor, ceiling, speed_texts, tokens, test_texts, test_targets, precisions, real
+        )
     relabel_rate = None
     if "relabel" in parts:
         from bench.relabel_throughput import relabel_figures

@@ -112,6 +112,7 @@ def score_real(runs: list[PrecisionRun], real: RealTexts) -> None:
 
 def precision_figures(
     model: Path,
+    fp32: Predictor,
     ceiling: float,
     speed_texts: list[str],
     tokens: int,
@@ -122,9 +123,10 @@ def precision_figures(
 ) -> list[Figure]:
     """Each precision's speed against fp32 and the fp32 `ceiling` (proposals/s) measured in the same run, and quality.
 
-    `precisions` starts with fp32, the baseline of every comparison.
+    `fp32` is the model already loaded at fp32, the baseline of every comparison; `precisions` are the others.
     """
-    runs = [PrecisionRun(precision, Predictor.load(model, precision=precision)) for precision in precisions]
+    others = [PrecisionRun(precision, Predictor.load(model, precision=precision)) for precision in precisions]
+    runs = [PrecisionRun("fp32", fp32), *others]
     time_in_turns(runs, speed_texts)
     for run in runs:
         run.loaded_mb = in_child(loaded_memory, str(model), run.precision)["rss_mb"]
