@@ -92,4 +92,6 @@ def test_real_texts_on_the_command_line_are_checked_before_any_work(tiny_corpus,
     assert missing.exit_code == 2 and "absent.jsonl does not exist" in missing.output
     not_a_stack = CliRunner().invoke(app, [*base, "--kind", "tfidf", "--real", str(tiny_corpus)])
     assert not_a_stack.exit_code == 2 and "for stacks only" in not_a_stack.output
+    no_real_texts = CliRunner().invoke(app, [*base, "--kind", "stack", "--set", "real_encoder_epochs=3"])
+    assert no_real_texts.exit_code == 2 and "give them with --real" in no_real_texts.output
     assert not (tmp_path / "m").exists()

@@ -182,6 +182,8 @@ def train_model(
     `encoder_from` (a folder whose fine-tuned encoder to reuse) are for stacks only."""
     if (real is not None or encoder_from is not None) and config.kind != "stack":
         raise ValueError("real texts and a reused encoder are for stacks only (--kind stack)")
+    if config.real_encoder_epochs and real is None:
+        raise ValueError("real_encoder_epochs continues a stack's encoder on real texts: give them with --real")
     data = load_training_data(data_path, config)
     name = Path(out).name
     if config.kind == "tfidf":
