@@ -75,13 +75,12 @@ def bench(
         from bench.inference_precision import precision_figures
         from bench.real_oof import real_texts
         from model.onnx_quantise import RECIPES
-        from model.precision import FP32_ONNX, FP32_OPENVINO, SHIPPED_INT8, resolve_precision
+        from model.precision import FP32_ONNX, SHIPPED_INT8, resolve_precision
 
         typer.echo(f"AXISTAG_PRECISION=auto: {resolve_precision('auto')} on this CPU; int8 is {SHIPPED_INT8}")
         precisions = [
             "bf16",
             FP32_ONNX,
-            FP32_OPENVINO,
             "int8",
             *([r for r in RECIPES if r != SHIPPED_INT8] if int8_recipes else []),
         ]

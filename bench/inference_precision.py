@@ -27,7 +27,7 @@ from bench.child import in_child, resident_mb
 from bench.figures import Figure, at_least, times_baseline
 from bench.real_oof import RealTexts
 from eval.metrics import decide
-from model.precision import FP32_ONNX, FP32_OPENVINO
+from model.precision import FP32_ONNX
 from model.predictor import Predictor
 
 TURNS = 5  # slices of the speed texts; each precision scores every slice, one precision after the other
@@ -151,7 +151,7 @@ def precision_figures(
 def run_figures(run: PrecisionRun, base: PrecisionRun, texts: int, tokens: int, ceiling: float) -> list[Figure]:
     speed = texts / run.seconds
     int8 = run.precision.startswith("int8")
-    fp32 = run is base or run.precision in (FP32_ONNX, FP32_OPENVINO)
+    fp32 = run is base or run.precision == FP32_ONNX
     target = times_baseline(FP32_SPEED_TARGET) if fp32 else times_baseline(INT8_SPEED_TARGET) if int8 else ""
     label = f"inference {run.precision}, {tokens}-token proposals"
     figures = [Figure(label, speed, "proposals/s", "fp32 ceiling", ceiling, target, ceiling=ceiling)]

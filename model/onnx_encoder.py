@@ -1,7 +1,5 @@
 """The encoder classifier run by ONNX Runtime: an fp32 graph checked against torch, and its int8 versions.
 
-The fp32 graph can also run on OpenVINO (`model.openvino_session`), behind the same `run` call.
-
 Built from the merged torch classifier once: exported, then quantised per recipe (`model.onnx_quantise`). The
 graphs are cached (`model.onnx_cache`), so later loads only re-check the fp32 graph against torch and open the
 graph asked for. The caller drops the torch model afterwards.
@@ -69,20 +67,12 @@ def graph_path(classifier: AxisClassifier, layer: int, graph: str, key: str) -> 
     return cached_file(folder / f"{graph}-{definition}.onnx", lambda path: quantise(fp32, path, RECIPES[graph]))
 
 
-def onnx_encoder(classifier: AxisClassifier, layer: int, graph: str, key: str, openvino: bool = False) -> OnnxEncoder:
-    """The session of a merged fp32 classifier's graph `graph`, cached under `key` (`model.onnx_cache.graph_key`);
-    with `openvino`, the fp32 graph run by OpenVINO instead of ONNX Runtime.
+def onnx_encoder(classifier: AxisClassifier, layer: int, graph: str, key: str) -> OnnxEncoder:
+    """The session of a merged fp32 classifier's graph `graph`, cached under `key` (`model.onnx_cache.graph_key`).
 
     Raises `OnnxExportError` if the export is not faithful.
     """
-    if openvino and graph != FP32:
-        raise ValueError(f"OpenVINO runs the fp32 graph here, not {graph!r}")
     path = graph_path(classifier, layer, graph, key)
     config = bert_of(classifier).config
-    if openvino:
-        from model.openvino_session import OpenVinoSession
-
-        session = OpenVinoSession(path, torch.get_num_threads())
-    else:
-        session = open_session(path, torch.get_num_threads())
+    session = open_session(path, torch.get_num_threads())
     return OnnxEncoder(session, layer, classifier.head.out_features, classifier.head.in_features, config)

@@ -14,7 +14,7 @@ from model.classifier import AxisClassifier, LoraSettings, add_lora, bert_of, me
 from model.deadline import Deadline, check
 from model.onnx_cache import graph_key
 from model.onnx_encoder import OnnxEncoder, onnx_encoder
-from model.precision import FP32_OPENVINO, onnx_graph, resolve_precision
+from model.precision import onnx_graph, resolve_precision
 from model.windowing import WindowSettings, aggregate, encode_windows, length_batches, pad_batch
 
 WEIGHTS_FILE = "adapter_and_head.safetensors"
@@ -175,7 +175,7 @@ def build_transformer_scorer(
         return TransformerScorer(classifier, tokenizer, windows, precision)
     layer = bert_of(classifier).config.num_hidden_layers if state_layer is None else state_layer
     key = graph_key(manifest["backbone"]["sha256"], manifest.get("lora"), weights, layer)
-    encoder = onnx_encoder(classifier, layer, graph, key, openvino=precision == FP32_OPENVINO)
+    encoder = onnx_encoder(classifier, layer, graph, key)
     del classifier
     gc.collect()  # the torch model and its memory-mapped backbone file go now, not at some later collection
     return TransformerScorer(None, tokenizer, windows, precision, onnx=encoder)

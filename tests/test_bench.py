@@ -79,13 +79,12 @@ def test_bench_measures_every_precision_on_the_tiny_model(tiny_model, tiny_corpu
         against_fp32["value"] / against_fp32["baseline"]
     )
     assert 0.0 <= figures["test macro-F1, fp32"]["value"] <= 1.0
-    assert figures["precisions scoring identically twice"]["value"] == 5
+    assert figures["precisions scoring identically twice"]["value"] == 4
     ceiling = figures["fp32 ceiling, " + str(tokens) + "-token proposals"]["value"]
     fp32 = figures[f"inference fp32, {tokens}-token proposals"]
     assert fp32["baseline"] == ceiling and fp32["of_ceiling"] == pytest.approx(fp32["value"] / ceiling)
     assert fp32["target"] == ">= 0.9x fp32 ceiling" and fp32["met"] in (True, False)
     assert figures[f"inference fp32-onnx, {tokens}-token proposals"]["target"] == ">= 0.9x fp32 ceiling"
-    assert figures[f"inference fp32-openvino, {tokens}-token proposals"]["target"] == ">= 0.9x fp32 ceiling"
     assert "axistag bench" in result.output
 
 

@@ -7,7 +7,7 @@ import pytest
 
 import model.onnx_encoder
 from model.onnx_export import OnnxExportError
-from model.precision import FP32_ONNX, FP32_OPENVINO, SHIPPED_INT8
+from model.precision import FP32_ONNX, SHIPPED_INT8
 from model.predictor import Predictor
 from tests.test_predictor import LONG_TEXT
 
@@ -34,27 +34,6 @@ def test_fp32_onnx_scores_as_torch_fp32_does_without_the_torch_model(tiny_model,
     assert onnx.encoder.classifier is None and onnx.encoder.onnx is not None
     # torch fp32 keeps its word-embedding table in fp16 (`with_compact_embeddings`): about 1e-4 of difference
     np.testing.assert_allclose(onnx.probabilities(TEXTS), tiny_predictor.probabilities(TEXTS), atol=1e-3)
-
-
-def test_fp32_openvino_scores_as_the_fp32_graph_does(tiny_model):
-    openvino = Predictor.load(tiny_model, precision=FP32_OPENVINO)
-    assert type(openvino.encoder.onnx.session).__name__ == "OpenVinoSession"
-    onnx = Predictor.load(tiny_model, precision=FP32_ONNX)
-    np.testing.assert_allclose(openvino.probabilities(TEXTS), onnx.probabilities(TEXTS), atol=1e-5)
-    # its outputs are copies: a later batch does not overwrite an earlier one's in the request's buffers
-    encoder = openvino.encoder.onnx
-    ids = np.array([[0, 5, 6, 2]], dtype=np.int64)
-    logits, states = encoder.run(ids, np.ones_like(ids))
-    kept = logits.copy(), states.copy()
-    other = np.array([[0, 7, 8, 9, 2]], dtype=np.int64)
-    encoder.run(other, np.ones_like(other))
-    np.testing.assert_array_equal(logits, kept[0])
-    np.testing.assert_array_equal(states, kept[1])
-
-
-def test_openvino_runs_only_the_fp32_graph(tiny_model):
-    with pytest.raises(ValueError, match="fp32 graph"):
-        model.onnx_encoder.onnx_encoder(_tiny_classifier(tiny_model), 2, SHIPPED_INT8, "key", openvino=True)
 
 
 def test_every_recipe_loads_and_scores(tiny_model, tiny_predictor):

@@ -6,7 +6,7 @@ import pytest
 
 from model.onnx_encoder import FP32
 from model.onnx_quantise import RECIPES
-from model.precision import FP32_ONNX, FP32_OPENVINO, SHIPPED_INT8, onnx_graph, resolve_precision
+from model.precision import FP32_ONNX, SHIPPED_INT8, onnx_graph, resolve_precision
 
 SAPPHIRE_RAPIDS = "model name : Xeon\nflags : avx2 avx512f avx512_vnni avx512_bf16 amx_tile amx_bf16 amx_int8\n"
 CASCADE_LAKE = "model name : Xeon\nflags : avx2 avx512f avx512_vnni\n"
@@ -22,7 +22,7 @@ def test_auto_is_bf16_with_amx_tiles_and_int8_only_where_the_cpu_multiplies_int8
 
 
 def test_an_explicit_precision_is_kept_whatever_the_cpu():
-    for precision in ("fp32", "bf16", "int8", FP32_ONNX, FP32_OPENVINO, *RECIPES):
+    for precision in ("fp32", "bf16", "int8", FP32_ONNX, *RECIPES):
         assert resolve_precision(precision, OLD_XEON) == precision
 
 
@@ -34,5 +34,5 @@ def test_an_unknown_precision_is_refused():
 def test_int8_runs_the_shipped_recipe_fp32_onnx_the_fp32_graph_and_torch_precisions_none():
     assert onnx_graph("int8") == SHIPPED_INT8 in RECIPES
     assert all(onnx_graph(recipe) == recipe for recipe in RECIPES)
-    assert onnx_graph(FP32_ONNX) == FP32 == onnx_graph(FP32_OPENVINO)
+    assert onnx_graph(FP32_ONNX) == FP32
     assert onnx_graph("fp32") is None and onnx_graph("bf16") is None
