@@ -56,3 +56,6 @@ def test_cached_validation_scores_equal_the_scorer_in_eval_mode(tiny_backbone):
     direct = TransformerScorer(classifier, tokenizer, settings).window_logits(encoded.input_ids)
     assert len(encoded) > len(texts)
     np.testing.assert_allclose(cached, direct, atol=1e-5)
+    # a subset of the cached windows, in the order asked
+    chosen = [len(encoded) - 1, 0]
+    np.testing.assert_allclose(cache.scores(chosen, batch_size=2), direct[chosen], atol=1e-5)

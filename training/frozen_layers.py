@@ -64,16 +64,18 @@ class LayerCache:
         classifier = self.classifier
         return classifier.head(classifier.dropout(mean_pool(hidden, mask)))
 
-    def scores(self, batch_size: int = 16) -> np.ndarray:
-        """Logits of every cached window in eval mode: validation during training costs only the top layers."""
+    def scores(self, indices: list[int] | None = None, batch_size: int = 16) -> np.ndarray:
+        """Logits of the cached windows `indices` (default: all), in that order, in eval mode: validation during
+        training costs only the top layers."""
         from model.windowing import length_batches
 
-        result = np.zeros((len(self.states), self.classifier.head.out_features), dtype=np.float32)
+        chosen = list(range(len(self.states))) if indices is None else list(indices)
+        result = np.zeros((len(chosen), self.classifier.head.out_features), dtype=np.float32)
         self.classifier.eval()
         try:
             with torch.inference_mode():
-                for batch in length_batches([len(s) for s in self.states], batch_size, batch_size * 256):
-                    result[batch] = self.logits(batch).numpy()
+                for batch in length_batches([len(self.states[i]) for i in chosen], batch_size, batch_size * 256):
+                    result[batch] = self.logits([chosen[i] for i in batch]).numpy()
         finally:
             self.classifier.train()
         return result

@@ -31,9 +31,9 @@ CORPUS_WEIGHTS_FILE = "adapter_and_head.corpus.safetensors"
 
 @dataclass
 class TrainingItems:
-    """The items one continuation run may draw from: first windows, targets and per-item loss weights."""
+    """The items one continuation run may draw from: their first window's row in the cache, targets, loss weights."""
 
-    windows: list[list[int]]
+    rows: np.ndarray
     targets: np.ndarray
     weights: np.ndarray
 
@@ -65,30 +65,29 @@ class RealTextTuner:
         sampled = np.sort(np.random.default_rng(config.seed).choice(len(corpus_texts), corpus_count, replace=False))
         self.real = encode_windows(tokenizer, real_texts, self.windows)
         corpus = encode_windows(tokenizer, [corpus_texts[i] for i in sampled], self.windows)
+        # One cache: every real window (all are scored; the first ones also train), then the corpus' first ones.
+        self.cache = LayerCache(self.classifier, min(lora.layers))
+        corpus_firsts = [corpus.input_ids[i] for i in first_window_positions(corpus.owner)]
+        self.cache.fill(self.real.input_ids + corpus_firsts, tokenizer.pad_token_id)
         self.items = TrainingItems(
-            [self.real.input_ids[i] for i in first_window_positions(self.real.owner)]
-            + [corpus.input_ids[i] for i in first_window_positions(corpus.owner)],
+            np.concatenate([first_window_positions(self.real.owner), len(self.real) + np.arange(corpus_count)]),
             np.vstack([real_targets, corpus_targets[sampled]]).astype(np.float32),
             np.concatenate([np.full(self.n_real, config.real_weight), np.ones(corpus_count)]).astype(np.float32),
         )
-        split_at = min(lora.layers)
-        self.training_cache = LayerCache(self.classifier, split_at)
-        self.training_cache.fill(self.items.windows, tokenizer.pad_token_id)
-        self.scoring_cache = LayerCache(self.classifier, split_at)
-        self.scoring_cache.fill(self.real.input_ids, tokenizer.pad_token_id)
 
     def continued(self, chosen: np.ndarray, run: int) -> dict[str, torch.Tensor]:
         """The adapters and head after continuing from the corpus-trained ones on the `chosen` real texts."""
         config = self.config
         torch.manual_seed(config.seed + run)
         self.classifier.load_state_dict(self.start, strict=False)
-        items = np.concatenate([np.flatnonzero(chosen), np.arange(self.n_real, len(self.items.windows))])
+        items = np.concatenate([np.flatnonzero(chosen), np.arange(self.n_real, len(self.items.rows))])
+        rows = self.items.rows[items]
         targets = torch.from_numpy(self.items.targets[items])
         weights = torch.from_numpy(self.items.weights[items])
         loss = nn.BCEWithLogitsLoss(
             pos_weight=positive_weights(self.items.targets[items], config.pos_weight_power), reduction="none"
         )
-        lengths = [len(self.items.windows[i]) for i in items]
+        lengths = [len(self.cache.states[row]) for row in rows]
         plan = [
             epoch_batches(lengths, config.batch_size, config.seed, epoch, config.max_tokens_per_batch)
             for epoch in range(config.real_encoder_epochs)
@@ -104,7 +103,7 @@ class RealTextTuner:
         for batches in plan:
             for batch in batches:
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.real_encoder_bf16):
-                    logits = self.training_cache.logits(items[batch].tolist())
+                    logits = self.cache.logits(rows[batch].tolist())
                 per_item = loss(logits.float(), targets[batch]).mean(dim=1)
                 (per_item * weights[batch]).sum().div(weights[batch].sum()).backward()
                 torch.nn.utils.clip_grad_norm_(self.classifier.parameters(), 1.0)
@@ -116,7 +115,7 @@ class RealTextTuner:
 
     def real_logits(self) -> np.ndarray:
         """Every real text's logits (all its windows, aggregated as at inference) with the current weights."""
-        per_window = self.scoring_cache.scores()
+        per_window = self.cache.scores(list(range(len(self.real))))
         return aggregate(per_window, self.real.owner, self.n_real, self.windows.aggregation)
 
 
