@@ -1,10 +1,11 @@
-"""Training batches: every text once per epoch, bounded in texts and padded tokens, in a seeded order."""
+"""Fine-tuning helpers: batches bounded in texts and tokens, class weights, smoothed targets, the head fitted alone."""
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
-from training.finetune import epoch_batches, positive_weights
+from training.finetune import epoch_batches, fit_head_alone, positive_weights, smoothed
 
 LENGTHS = [12, 500, 40, 510, 33, 256, 480, 90, 64, 300, 20, 505, 128, 77, 450, 60, 200, 15, 499, 350]
 
@@ -39,3 +40,22 @@ def test_rare_axes_weigh_more():
     weights = positive_weights(targets, power=0.5).numpy()
     assert weights[1] > weights[0]
     np.testing.assert_allclose(weights, [np.sqrt(1 / 4), np.sqrt(3 / 1)], rtol=1e-6)
+
+
+def test_smoothing_pulls_targets_toward_one_half():
+    targets = torch.tensor([[0.0, 1.0]])
+    torch.testing.assert_close(smoothed(targets, 0.1), torch.tensor([[0.05, 0.95]]))
+    torch.testing.assert_close(smoothed(targets, 0.0), targets)
+
+
+def test_the_head_fitted_alone_separates_what_a_linear_head_can():
+    rng = np.random.default_rng(0)
+    states = rng.normal(size=(200, 16)).astype(np.float32)
+    targets = torch.tensor(np.stack([states[:, 0] > 0, states[:, 1] + states[:, 2] > 0], axis=1), dtype=torch.float32)
+    classifier = torch.nn.Module()
+    classifier.head = torch.nn.Linear(16, 2)
+    loss = fit_head_alone(classifier, states, targets, torch.nn.BCEWithLogitsLoss())
+    with torch.no_grad():
+        predicted = classifier.head(torch.from_numpy(states)) > 0
+    assert loss < 0.2
+    assert (predicted == targets.bool()).float().mean() > 0.97

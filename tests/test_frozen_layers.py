@@ -59,3 +59,15 @@ def test_cached_validation_scores_equal_the_scorer_in_eval_mode(tiny_backbone):
     # a subset of the cached windows, in the order asked
     chosen = [len(encoded) - 1, 0]
     np.testing.assert_allclose(cache.scores(chosen, batch_size=2), direct[chosen], atol=1e-5)
+
+
+def test_pooled_states_are_the_heads_input(tiny_backbone):
+    classifier, tokenizer, _ = build_classifier(TrainConfig(backbone=str(tiny_backbone), lora_top_layers=1))
+    windows = first_windows(tokenizer, ["Open weights under Apache-2.0.", "A GPU scheduler."], WindowSettings(48))
+    cache = LayerCache(classifier, split_at=1)
+    cache.fill(windows, tokenizer.pad_token_id)
+    states = cache.pooled_states()
+    assert states.shape == (2, classifier.head.in_features)
+    with torch.no_grad():
+        from_states = classifier.head(torch.from_numpy(states)).numpy()
+    np.testing.assert_allclose(from_states, cache.scores(), atol=1e-5)

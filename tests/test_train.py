@@ -56,6 +56,28 @@ def test_interrupted_run_resumes_from_its_checkpoint(tiny_backbone, tiny_corpus,
     assert [h["epoch"] for h in manifest["history"]][-1] == 2
 
 
+def test_linear_probe_first_starts_fine_tuning_from_a_fitted_head(tiny_backbone, tiny_corpus, tmp_path):
+    import torch
+
+    from training.finetune import build_classifier, fine_tune, seed_everything
+    from training.training_data import load_training_data
+
+    settings = {**TINY, "max_steps": 1, "learning_rate": 0.0, "head_learning_rate": 0.0, "warmup_ratio": 0.0}
+    data = load_training_data(tiny_corpus, TrainConfig(**settings))
+    plain, probed = (
+        fine_tune(data, TrainConfig(backbone=str(tiny_backbone), lora_top_layers=1, **settings, **extra), tmp_path / k)
+        for k, extra in (("plain", {}), ("probed", {"linear_probe_first": True}))
+    )
+    # with both rates at zero, fine-tuning leaves each head where it started: the seeded initial one, or the fit
+    config = TrainConfig(backbone=str(tiny_backbone), lora_top_layers=1, **settings)
+    seed_everything(config.seed)
+    initial = build_classifier(config)[0].head
+    torch.testing.assert_close(plain.classifier.head.weight, initial.weight)
+    assert not torch.allclose(probed.classifier.head.weight, initial.weight)
+    with pytest.raises(ValueError, match="lora_top_layers"):
+        fine_tune(data, TrainConfig(backbone=str(tiny_backbone), linear_probe_first=True, **settings), tmp_path / "x")
+
+
 def test_user_file_without_split_is_held_out_by_seed(tiny_corpus, tmp_path):
     import pandas as pd
 

@@ -32,6 +32,8 @@ class TrainConfig:
     lora_top_layers: int = 0  # adapters in the top k encoder layers only (bottom ones cached); 0: all layers
     head_dropout: float = 0.1
     pos_weight_power: float = 0.5
+    label_smoothing: float = 0.0  # targets pulled toward 0.5 by this much, against over-confident scores
+    linear_probe_first: bool = False  # LP-FT: fit the head alone on the frozen encoder, then fine-tune from it
     bf16: bool = False
     threads: int = 0
     checkpoint_every: int = 50

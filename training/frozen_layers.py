@@ -51,6 +51,11 @@ class LayerCache:
 
     def logits(self, indices: list[int]) -> torch.Tensor:
         """Forward the top layers, pooling and head for cached items (with gradients, in train mode)."""
+        classifier = self.classifier
+        return classifier.head(classifier.dropout(self.pooled(indices)))
+
+    def pooled(self, indices: list[int]) -> torch.Tensor:
+        """Forward the top layers for cached items and mean-pool them: the head's input."""
         states = [self.states[i] for i in indices]
         width = max(len(s) for s in states)
         hidden = torch.zeros(len(states), width, states[0].shape[-1])
@@ -61,21 +66,29 @@ class LayerCache:
         extended = self._mask(hidden, mask)
         for layer in self.bert.encoder.layer[self.split_at :]:
             hidden = layer(hidden, extended)
-        classifier = self.classifier
-        return classifier.head(classifier.dropout(mean_pool(hidden, mask)))
+        return mean_pool(hidden, mask)
 
     def scores(self, indices: list[int] | None = None, batch_size: int = 16) -> np.ndarray:
         """Logits of the cached windows `indices` (default: all), in that order, in eval mode: validation during
         training costs only the top layers."""
+        return self._in_eval_mode(self.logits, self.classifier.head.out_features, indices, batch_size)
+
+    def pooled_states(self, indices: list[int] | None = None, batch_size: int = 16) -> np.ndarray:
+        """Mean-pooled top-layer states of the cached windows `indices` (default: all), in eval mode: the
+        features a linear probe of the current encoder reads."""
+        width = bert_of(self.classifier).config.hidden_size
+        return self._in_eval_mode(self.pooled, width, indices, batch_size)
+
+    def _in_eval_mode(self, forward, width: int, indices: list[int] | None, batch_size: int) -> np.ndarray:
         from model.windowing import length_batches
 
         chosen = list(range(len(self.states))) if indices is None else list(indices)
-        result = np.zeros((len(chosen), self.classifier.head.out_features), dtype=np.float32)
+        result = np.zeros((len(chosen), width), dtype=np.float32)
         self.classifier.eval()
         try:
             with torch.inference_mode():
                 for batch in length_batches([len(self.states[i]) for i in chosen], batch_size, batch_size * 256):
-                    result[batch] = self.logits([chosen[i] for i in batch]).numpy()
+                    result[batch] = forward([chosen[i] for i in batch]).float().numpy()
         finally:
             self.classifier.train()
         return result
