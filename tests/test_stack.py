@@ -132,6 +132,7 @@ def test_a_stack_reuses_an_encoder_only_from_the_same_corpus(tiny_stack, tiny_co
     assert all(torch.equal(reused[name], started_from[name]) for name in started_from)
     assert manifest["review"]["chosen_on"] == "the validation split"
     assert "real_sample" not in manifest
+    assert f"encoder reused from `{tiny_stack[1]['name']}`" in (tmp_path / "reused" / "README.md").read_text()
     other = tmp_path / "other.jsonl"
     other.write_text("".join(tiny_corpus.read_text().splitlines(keepends=True)[1:]))
     with pytest.raises(ValueError, match="another corpus file"):

@@ -30,6 +30,18 @@ def test_history_and_selection_are_recorded(tiny_model):
     assert 1 <= manifest["best_epoch"] <= len(manifest["history"])
     assert manifest["windows"]["aggregation"] in {"max", "mean"}
     assert set(manifest["window_comparison_validation_macro_f1"]) == {"max", "mean", "first_window_only"}
+    card = (tiny_model / "README.md").read_text()
+    assert f"**Fine-tuning**: epoch {manifest['best_epoch']} of {len(manifest['history'])} kept" in card
+    assert "smoothed" not in card and "LP-FT" not in card
+
+
+def test_the_card_names_the_settings_against_over_confidence(tiny_model):
+    from training.model_card import render_model_card
+
+    manifest = read_manifest(tiny_model)
+    manifest["training"]["config"].update(label_smoothing=0.1, linear_probe_first=True)
+    card = render_model_card(manifest)
+    assert "targets smoothed by 0.1" in card and "head first fitted alone on the frozen encoder (LP-FT)" in card
 
 
 def test_training_is_reproducible(tiny_backbone, tiny_corpus, tmp_path):

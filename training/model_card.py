@@ -58,6 +58,8 @@ def render_model_card(manifest: dict) -> str:
             f"scores aggregated by `{windows['aggregation']}` "
             f"(validation macro-F1: {_scores(manifest['window_comparison_validation_macro_f1'])})."
         )
+    if "best_epoch" in manifest:
+        lines.append(f"- **Fine-tuning**: {_fine_tuning(manifest)}.")
     if "calibrated_on" in manifest:
         sample, cross = manifest["calibrated_on"], manifest["calibrated_on"]["cross_fitted"]
         lines.append(
@@ -95,6 +97,23 @@ def render_model_card(manifest: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _fine_tuning(manifest: dict) -> str:
+    """The settings that shaped the encoder, or where it came from when it was reused."""
+    reused = manifest.get("encoder_from")
+    if reused:
+        return f"encoder reused from `{reused['name']}` ({reused['version']}), whose card gives its settings"
+    config = manifest["training"]["config"]
+    parts = [
+        f"epoch {manifest['best_epoch']} of {len(manifest['history'])} kept (best on validation)",
+        f"adapters at rate {config['learning_rate']:g}, head at {config['head_learning_rate']:g}",
+    ]
+    if config.get("label_smoothing"):
+        parts.append(f"targets smoothed by {config['label_smoothing']:g}")
+    if config.get("linear_probe_first"):
+        parts.append("head first fitted alone on the frozen encoder (LP-FT)")
+    return "; ".join(parts)
 
 
 def _real_tuning(manifest: dict) -> str:
