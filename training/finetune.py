@@ -172,9 +172,9 @@ def fine_tune(data: TrainingData, config: TrainConfig, checkpoint_dir: Path) -> 
     started = time.time()
     classifier, tokenizer, lora = build_classifier(config)
     windows = WindowSettings(max_tokens=config.max_tokens, overlap=config.overlap)
-    train_ids = first_windows(tokenizer, data.train.texts, windows)
     if config.linear_probe_first and lora.layers is None:
         raise ValueError("linear_probe_first needs adapters in the top layers only (lora_top_layers)")
+    train_ids = first_windows(tokenizer, data.train.texts, windows)
     cache = validation_cache = None
     validation_windows = encode_windows(tokenizer, data.validation.texts, windows)
     if lora.layers is not None:

@@ -269,7 +269,6 @@ def train_stack(
         return Readings(*scorer.logits_and_states(texts, config.probe_layer))
 
     corpus = Corpus(data.train.texts, read(data.train.texts), data.train.targets)
-    validation = (data.validation.texts, read(data.validation.texts))
     if real:
         real_readings = read(real.texts)
         members = fit_with_real(corpus, real, real_readings, np.ones(len(real.texts), dtype=bool), config)
@@ -280,12 +279,14 @@ def train_stack(
             scorer = build_transformer_scorer(
                 {"axes": list(AXES), **member.manifest}, member.weights, source="the encoder"
             )
-            validation = (data.validation.texts, read(data.validation.texts))  # the continued encoder's logits
-        head_logits = _stacked(crossfit.real_logits)
-        head_targets = np.vstack([real.targets[held] for held in crossfit.held])
     else:
         members = fit_cheap_members(corpus.texts, corpus.readings, corpus.targets, np.ones(len(corpus.texts)), config)
         learned_from = corpus.readings
+    validation = (data.validation.texts, read(data.validation.texts))  # read once, by the encoder that ships
+    if real:
+        head_logits = _stacked(crossfit.real_logits)
+        head_targets = np.vstack([real.targets[held] for held in crossfit.held])
+    else:
         head_logits = members.logits(*validation)
         head_targets = data.validation.targets
     combiner, choice = fit_head(head_logits, head_targets, config.seed)
